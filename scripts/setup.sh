@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what jettison and its tests need on a fresh Debian 12 machine: Debian packages (as root),
+# then the npm packages (which bring Node 24 and build dist/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+packages=(runc docker-registry busybox-static mmdebstrap skopeo umoci apache2-utils uidmap zstd git ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# The reference registry is started by the tests themselves; Debian's service is not needed.
+systemctl disable --now docker-registry >/dev/null 2>&1 || true
+npm ci --no-fund --no-audit

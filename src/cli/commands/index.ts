@@ -1,0 +1,11 @@
+/**
+ * The subcommands, in the order `jettison --help` lists them. A command module exports a
+ * `register` function of this type and is added to the list below.
+ */
+import type { Command } from 'commander';
+import type { CliIO, GlobalOptions } from '../context.ts';
+
+export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
+
+export const commands: RegisterCommand[] = [
+];

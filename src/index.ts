@@ -1,0 +1,7 @@
+/**
+ * jettison's library API. Every CLI command is a thin shell over what is exported here.
+ */
+export * from './errors.ts';
+export * from './image/types.ts';
+export type { ContentStore, RefRecord, ExpectedContent } from './store/types.ts';
+export type * from './frontend/dockerfile/parser/ast.ts';
