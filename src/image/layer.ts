@@ -1,0 +1,88 @@
+/**
+ * Layer blobs: encodeLayer streams an uncompressed layer tar once — hashing it (the diffID),
+ * compressing it, hashing the compressed bytes (the blob digest) and ingesting them into a content
+ * store — and decodeLayer turns a stored blob back into its tar stream by media type.
+ * Nothing is held in memory beyond stream buffers.
+ */
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { JettisonError } from '../errors.ts';
+import type { ContentStore } from '../store/types.ts';
+import { compressionOf, createCompressor, createDecompressor, layerMediaType, type Compression } from './compression.ts';
+import { DigestCounter } from './digest.ts';
+import type { Descriptor, Digest } from './types.ts';
+
+export type { Compression } from './compression.ts';
+export { compressionOf, layerMediaType, zstdAvailable } from './compression.ts';
+
+export interface EncodeLayerOptions {
+  compression: Compression;
+  /** Compression level (gzip 1–9, default 6; zstd 1–19, default 3). */
+  level?: number;
+}
+
+export interface EncodedLayer {
+  /** The stored blob: its media type, digest and size. */
+  descriptor: Descriptor;
+  /** sha256 of the uncompressed tar (what goes in the image config's rootfs.diff_ids). */
+  diffID: Digest;
+}
+
+/** A pass-through transform that feeds every chunk into a DigestCounter. */
+function tap(counter: DigestCounter): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      counter.update(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
+/**
+ * Compresses `tar` into `store` in one pass; resolves with the blob's descriptor (media type from the
+ * compression) and the diffID. A failure anywhere (source, compressor, store) rejects and the store
+ * keeps nothing.
+ */
+export async function encodeLayer(tar: Readable, opts: EncodeLayerOptions, store: ContentStore): Promise<EncodedLayer> {
+  const mediaType = layerMediaType(opts.compression);
+  const raw = new DigestCounter();
+  const blob = new DigestCounter();
+  const compressor = createCompressor(opts.compression, opts.level);
+  // `out` is the stream the store reads; pipeline destroys it with the error if anything upstream fails.
+  const out = new PassThrough();
+  let pipeError: Error | undefined;
+  const piped = new Promise<void>((resolve) => {
+    pipeline(tar, tap(raw), compressor, tap(blob), out, (err) => {
+      if (err) pipeError = err;
+      resolve();
+    });
+  });
+  let stored: Descriptor;
+  try {
+    stored = await store.ingest(out, { mediaType });
+  } catch (err) {
+    tar.destroy();
+    await piped;
+    throw err;
+  }
+  await piped;
+  if (pipeError) throw pipeError;
+  const digest = blob.digest();
+  if (stored.digest !== digest || stored.size !== blob.size) {
+    throw new JettisonError(
+      'STORE',
+      `content store recorded ${stored.digest} (${stored.size} bytes) for a layer that hashed to ${digest} (${blob.size} bytes)`,
+    );
+  }
+  return { descriptor: { mediaType, digest, size: blob.size }, diffID: raw.digest() };
+}
+
+/**
+ * The uncompressed tar stream of a layer blob, decompressed by its media type (OCI gzip/zstd/tar,
+ * Docker gzip). Throws UNSUPPORTED_MEDIA_TYPE for other types; stream errors (including corrupt
+ * compressed data) surface on the returned stream.
+ */
+export function decodeLayer(stream: Readable, mediaType: string): Readable {
+  const decompressor = createDecompressor(compressionOf(mediaType));
+  pipeline(stream, decompressor, () => {});
+  return decompressor;
+}
