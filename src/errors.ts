@@ -62,3 +62,18 @@ export class PathEscapeError extends JettisonError {
     super('PATH_ESCAPE', message);
   }
 }
+
+/**
+ * A registry refused or failed a request (after retries). `status` is the HTTP status when there was
+ * one; `registryCode` the distribution spec error code (MANIFEST_UNKNOWN, DENIED…) when the body had one.
+ * Codes: NOT_FOUND, UNAUTHORIZED, REGISTRY (anything else).
+ */
+export class RegistryError extends JettisonError {
+  readonly status: number | undefined;
+  readonly registryCode: string | undefined;
+  constructor(code: string, message: string, details: { status?: number; registryCode?: string } = {}, options?: ErrorOptions) {
+    super(code, message, options);
+    this.status = details.status;
+    this.registryCode = details.registryCode;
+  }
+}
