@@ -1,0 +1,305 @@
+/**
+ * COPY and ADD's file semantics, as BuildKit applies them (llb.Copy with FollowSymlinks,
+ * CopyDirContentsOnly, CreateDestPath, AllowWildcard, AllowEmptyWildcard):
+ * - each source is resolved inside its root (context or another stage's file system); a literal source
+ *   that does not exist is an error `"/src": not found`; a wildcard that matches nothing copies nothing;
+ * - a directory source copies its contents; a file source lands at DEST/basename when DEST ends in `/`
+ *   or is an existing directory, else at DEST itself;
+ * - `--parents` keeps each source's path (from the last `/./` in it, else whole) below DEST;
+ * - `--exclude` and .dockerignore patterns drop paths; symlinks inside directories are copied as symlinks;
+ * - context files are owned by 0:0, other stages' keep their owners, `--chown` sets both for everything it
+ *   writes (and directories it creates); `--chmod` sets the mode of everything copied.
+ * The same walk yields `copyDigest`, the content digest that enters the step's cache key: relative
+ * destination paths, types, modes, owners, link targets and file contents — never mtimes or host paths.
+ */
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import { JettisonError } from '../errors.ts';
+import type { Digest } from '../image/types.ts';
+import { PatternMatcher } from '../context/patterns.ts';
+import { cleanRelative, hasWildcard, matchComponent, resolveRelative } from '../context/scoped-path.ts';
+
+export interface CopySource {
+  /** Host directory acting as `/` for the sources. */
+  root: string;
+  /** .dockerignore of a build context (paths relative to root). */
+  ignore?: PatternMatcher;
+  /** 'reset': owned by 0:0 (a build context); 'keep': keep owners (another stage or image). */
+  ownership: 'reset' | 'keep';
+}
+
+export interface CopyRequest {
+  source: CopySource;
+  /** Source paths as written (expanded), possibly with wildcards. */
+  paths: string[];
+  /** Absolute destination inside the target file system; a trailing `/` means a directory. */
+  dest: string;
+  chown?: { uid: number; gid: number };
+  chmod?: number;
+  parents?: boolean;
+  exclude?: string[];
+}
+
+/** One thing to create in the destination. */
+export interface CopyEntry {
+  /** Host path of the source (never followed if it is a symlink inside a copied directory). */
+  src: string;
+  /** Destination path relative to the destination root. */
+  dest: string;
+  stat: Stats;
+  /** Symlink target when stat is a symlink. */
+  linkTarget?: string;
+}
+
+export class CopyError extends JettisonError {
+  constructor(message: string) {
+    super('COPY', message);
+  }
+}
+
+async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await lstat(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Expands a wildcard source inside root: per component, like filepath.Glob, symlinks followed within the root. */
+async function glob(root: string, pattern: string, ignore?: PatternMatcher): Promise<string[]> {
+  const parts = cleanRelative(pattern).split('/').filter(Boolean);
+  let current: string[] = [''];
+  for (const part of parts) {
+    const next: string[] = [];
+    for (const base of current) {
+      if (!hasWildcard(part)) {
+        const cand = base === '' ? part : `${base}/${part}`;
+        const resolved = await resolveRelative(root, cand);
+        if (await lstatOrNull(resolved === '' ? root : `${root}/${resolved}`)) next.push(cand);
+        continue;
+      }
+      const dirRel = await resolveRelative(root, base);
+      let names: string[];
+      try {
+        names = await readdir(dirRel === '' ? root : `${root}/${dirRel}`);
+      } catch {
+        continue;
+      }
+      for (const name of names.sort()) if (matchComponent(part, name)) next.push(base === '' ? name : `${base}/${name}`);
+    }
+    current = next;
+  }
+  return current.filter((p) => p !== '' && !(ignore && ignore.matches(p)));
+}
+
+/** The part of a --parents source kept below DEST: after the last `/./`, else the cleaned path. */
+function parentsPart(written: string, matched: string): string {
+  const marker = written.lastIndexOf('/./');
+  if (marker < 0) return matched;
+  const prefix = cleanRelative(written.slice(0, marker));
+  return prefix === '' ? matched : matched.slice(prefix.length + 1);
+}
+
+/**
+ * Lists what a COPY writes, in a deterministic order (sources in order, each walked depth first by name).
+ * `destRoot` is consulted only to know whether DEST is an existing directory.
+ */
+export async function* planCopy(req: CopyRequest, destRoot: string): AsyncGenerator<CopyEntry> {
+  const { root, ignore } = req.source;
+  const exclude = req.exclude && req.exclude.length > 0 ? new PatternMatcher(req.exclude) : undefined;
+  const destRel = cleanRelative(req.dest);
+  let destIsDir = req.dest.endsWith('/') || req.dest.endsWith('/.') || req.paths.length > 1 || destRel === '';
+  if (!destIsDir) {
+    const resolved = await resolveRelative(destRoot, destRel);
+    const st = await lstatOrNull(resolved === '' ? destRoot : `${destRoot}/${resolved}`);
+    destIsDir = st?.isDirectory() ?? false;
+  }
+  for (const written of req.paths) {
+    let matches: string[];
+    if (hasWildcard(written)) {
+      matches = await glob(root, written, ignore);
+    } else {
+      const rel = cleanRelative(written);
+      if (rel !== '' && ignore?.matches(rel)) throw new CopyError(`"/${rel}": not found`);
+      matches = [rel];
+    }
+    for (const match of matches) {
+      const resolved = await resolveRelative(root, match);
+      const host = resolved === '' ? root : `${root}/${resolved}`;
+      const st = await lstatOrNull(host);
+      if (!st) throw new CopyError(`"/${match}": not found`);
+      const base = req.parents ? posix.join(destRel, posix.dirname(parentsPart(written, match))) : destRel;
+      if (st.isDirectory()) {
+        const into = req.parents ? posix.join(destRel, parentsPart(written, match)) : destRel;
+        yield* walkDir(host, resolved, cleanRelative(into), ignore, exclude, '');
+      } else {
+        if (exclude?.matches(posix.basename(match))) continue;
+        const target = req.parents || destIsDir ? posix.join(base, posix.basename(match)) : destRel;
+        yield entry(host, cleanRelative(target), st, undefined);
+      }
+    }
+  }
+}
+
+function entry(src: string, dest: string, st: Stats, linkTarget: string | undefined): CopyEntry {
+  return linkTarget === undefined ? { src, dest, stat: st } : { src, dest, stat: st, linkTarget };
+}
+
+async function* walkDir(
+  hostDir: string,
+  relInRoot: string,
+  destDir: string,
+  ignore: PatternMatcher | undefined,
+  exclude: PatternMatcher | undefined,
+  relInSource: string,
+): AsyncGenerator<CopyEntry> {
+  const names = (await readdir(hostDir)).sort();
+  for (const name of names) {
+    const rootRel = relInRoot === '' ? name : `${relInRoot}/${name}`;
+    const srcRel = relInSource === '' ? name : `${relInSource}/${name}`;
+    const host = `${hostDir}/${name}`;
+    const st = await lstat(host);
+    const ignored = (ignore && ignore.matches(rootRel)) || (exclude && exclude.matches(srcRel));
+    if (ignored && (!st.isDirectory() || ((!ignore || ignore.canSkipDir(rootRel)) && (!exclude || exclude.canSkipDir(srcRel))))) continue;
+    const dest = destDir === '' ? name : `${destDir}/${name}`;
+    if (!ignored) yield entry(host, dest, st, st.isSymbolicLink() ? await readlink(host) : undefined);
+    if (st.isDirectory()) yield* walkDir(host, rootRel, dest, ignore, exclude, srcRel);
+  }
+}
+
+function owner(req: CopyRequest, st: Stats): { uid: number; gid: number } {
+  if (req.chown) return req.chown;
+  return req.source.ownership === 'reset' ? { uid: 0, gid: 0 } : { uid: st.uid, gid: st.gid };
+}
+
+function typeOf(st: Stats): string {
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFile()) return 'file';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return 'other';
+}
+
+export interface FileHashCache {
+  /** A previously computed content digest for this file, when its identity and change time are unchanged. */
+  get(path: string, st: Stats): string | undefined;
+  set(path: string, st: Stats, digest: string): void;
+}
+
+async function hashFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * The digest of what a COPY would write: for each entry its destination path, type, mode (after
+ * --chmod), owner (after --chown or reset), link target and content digest. Stable across hosts and
+ * times: no mtimes, no host paths.
+ */
+export async function copyDigest(req: CopyRequest, destRoot: string, cache?: FileHashCache): Promise<{ digest: Digest; files: number; bytes: number }> {
+  const h = createHash('sha256');
+  let files = 0;
+  let bytes = 0;
+  for await (const e of planCopy(req, destRoot)) {
+    const o = owner(req, e.stat);
+    const mode = req.chmod ?? e.stat.mode & 0o7777;
+    let content = '';
+    if (e.stat.isFile()) {
+      content = cache?.get(e.src, e.stat) ?? (await hashFile(e.src));
+      cache?.set(e.src, e.stat, content);
+      bytes += e.stat.size;
+    } else if (e.stat.isCharacterDevice() || e.stat.isBlockDevice()) {
+      content = String(e.stat.rdev);
+    }
+    h.update(`${e.dest}\0${typeOf(e.stat)}\0${mode.toString(8)}\0${o.uid}:${o.gid}\0${e.linkTarget ?? ''}\0${content}\n`);
+    files++;
+  }
+  return { digest: `sha256:${h.digest('hex')}`, files, bytes };
+}
+
+/** Creates the missing directories of `rel` inside destRoot (0755, owned by chown or root); returns the resolved host path. */
+async function ensureDir(destRoot: string, rel: string, req: CopyRequest): Promise<string> {
+  const parts = rel.split('/').filter(Boolean);
+  let current = '';
+  for (const part of parts) {
+    const next = await resolveRelative(destRoot, current === '' ? part : `${current}/${part}`);
+    const host = next === '' ? destRoot : `${destRoot}/${next}`;
+    const st = await lstatOrNull(host);
+    if (!st) {
+      await mkdir(host, { mode: 0o755 });
+      await chmod(host, 0o755);
+      const o = req.chown ?? { uid: 0, gid: 0 };
+      await lchown(host, o.uid, o.gid);
+    } else if (!st.isDirectory()) {
+      throw new CopyError(`cannot copy to "/${rel}": "/${next}" is not a directory`);
+    }
+    current = next;
+  }
+  return current === '' ? destRoot : `${destRoot}/${current}`;
+}
+
+/**
+ * Performs the copy into destRoot (a snapshot's mounted root). Existing files are replaced (never
+ * written through), directories merged. Hard links among the sources stay hard links.
+ */
+export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{ files: number }> {
+  const entries: CopyEntry[] = [];
+  // Resolve the plan before writing so that copying into a directory that is also a source is stable.
+  for await (const e of planCopy(req, destRoot)) entries.push(e);
+  const linked = new Map<string, string>();
+  const dirTimes: { path: string; st: Stats }[] = [];
+  for (const e of entries) {
+    const parentRel = posix.dirname(e.dest) === '.' ? '' : posix.dirname(e.dest);
+    const parent = await ensureDir(destRoot, parentRel, req);
+    const target = `${parent}/${posix.basename(e.dest)}`;
+    const o = owner(req, e.stat);
+    const existing = await lstatOrNull(target);
+    if (e.stat.isDirectory()) {
+      if (existing && !existing.isDirectory()) await rm(target, { force: true });
+      if (!existing || !existing.isDirectory()) await mkdir(target);
+      await lchown(target, o.uid, o.gid);
+      await chmod(target, req.chmod ?? e.stat.mode & 0o7777);
+      dirTimes.push({ path: target, st: e.stat });
+      continue;
+    }
+    if (existing) {
+      if (existing.isDirectory()) throw new CopyError(`cannot replace directory "/${e.dest}" with a non-directory`);
+      await rm(target, { force: true });
+    }
+    const inode = `${e.stat.dev}:${e.stat.ino}`;
+    if (e.stat.nlink > 1 && !e.stat.isDirectory() && linked.has(inode)) {
+      await link(linked.get(inode)!, target);
+      continue;
+    }
+    if (e.stat.isSymbolicLink()) {
+      await symlink(e.linkTarget!, target);
+      await lchown(target, o.uid, o.gid);
+      await lutimes(target, e.stat.atime, e.stat.mtime);
+    } else if (e.stat.isFile()) {
+      await copyFile(e.src, target, constants.COPYFILE_FICLONE);
+      await lchown(target, o.uid, o.gid);
+      await chmod(target, req.chmod ?? e.stat.mode & 0o7777);
+      await utimes(target, e.stat.atime, e.stat.mtime);
+    } else {
+      throw new CopyError(`cannot copy "${e.dest}": unsupported file type ${typeOf(e.stat)}`);
+    }
+    if (e.stat.nlink > 1) linked.set(inode, target);
+  }
+  for (const d of dirTimes.reverse()) await utimes(d.path, d.st.atime, d.st.mtime);
+  return { files: entries.length };
+}
+
+/** True when the host path exists and is a directory (following symlinks). */
+export async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
