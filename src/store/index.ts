@@ -1,0 +1,16 @@
+/**
+ * The embedded content store's public surface: openStore() gives a ContentStore on the local file
+ * system (see local.ts for the layout and its crash and concurrency guarantees), plus GC (prune),
+ * fsck, and image helpers that read images from the store.
+ */
+import { LocalStore } from './local.ts';
+import { resolveRoot } from './root.ts';
+
+export type { ContentStore, ExpectedContent, RefRecord } from './types.ts';
+export { LocalStore } from './local.ts';
+export { resolveRoot } from './root.ts';
+
+/** Opens (creating on first write) the store at `root`, else the root resolveRoot() picks from env. */
+export function openStore(root?: string, env: NodeJS.ProcessEnv = process.env): LocalStore {
+  return new LocalStore(root ?? resolveRoot({}, env));
+}

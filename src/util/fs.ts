@@ -1,0 +1,68 @@
+/**
+ * Durable file-system helpers: fsync a directory, write a file atomically (temp file beside it,
+ * fsync, rename, fsync the directory), and ignore-missing variants of unlink/readdir.
+ */
+import { open, rename, unlink, readdir, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { newOwnerToken } from './owner.ts';
+
+/** fsyncs a directory so that a rename or unlink in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch (err) {
+    // Some file systems refuse fsync on directories; the rename is still atomic there.
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes `data` to `file` so that readers see either the old content or the new, never a part.
+ * The temp file is created in `tmpDir` (same file system; default: beside the file) with a name
+ * starting with this process's owner token, so a crashed writer's leftovers can be recognised.
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { tmpDir?: string; mode?: number } = {}): Promise<void> {
+  const tmpDir = opts.tmpDir ?? dirname(file);
+  const tmp = join(tmpDir, `${newOwnerToken()}.tmp`);
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o644);
+  try {
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (err) {
+    await unlinkIfExists(tmp);
+    throw err;
+  }
+  await fsyncDir(dirname(file));
+}
+
+export async function unlinkIfExists(file: string): Promise<boolean> {
+  try {
+    await unlink(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** readdir that returns [] for a missing directory. */
+export async function readdirIfExists(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export async function mkdirp(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+}
