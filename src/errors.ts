@@ -77,3 +77,18 @@ export class RegistryError extends JettisonError {
     this.registryCode = details.registryCode;
   }
 }
+
+/**
+ * A build graph could not be solved: a step failed (`vertex` names it, `cause` is the step's own
+ * error) or the build was canceled. The message follows BuildKit's "failed to solve: …".
+ */
+export class SolveError extends JettisonError {
+  /** The display name of the failed step, when a step failed. */
+  readonly vertex: string | undefined;
+  readonly canceled: boolean;
+  constructor(message: string, details: { vertex?: string; canceled?: boolean } = {}, options?: ErrorOptions) {
+    super(details.canceled ? 'CANCELED' : 'SOLVE', `failed to solve: ${message}`, options);
+    this.vertex = details.vertex;
+    this.canceled = details.canceled ?? false;
+  }
+}
