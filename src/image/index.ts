@@ -6,3 +6,6 @@ export * from './types.ts';
 export * from './digest.ts';
 export * from './reference.ts';
 export * from './layer.ts';
+export * from './platform.ts';
+export * from './manifest.ts';
+export * from './config.ts';

@@ -14,3 +14,15 @@ export { resolveRoot } from './root.ts';
 export function openStore(root?: string, env: NodeJS.ProcessEnv = process.env): LocalStore {
   return new LocalStore(root ?? resolveRoot({}, env));
 }
+export { prune, addRootProvider, collectRoots, reachable, type PruneResult, type RootProvider } from './gc.ts';
+export { fsck, type FsckResult } from './fsck.ts';
+export {
+  readImage,
+  readImageByDescriptor,
+  resolveImageRef,
+  imageBlobs,
+  imageSize,
+  writeImage,
+  looksLikeReference,
+  type StoredImage,
+} from './image.ts';

@@ -36,7 +36,7 @@ export function notFound(what: string): JettisonError {
   return new JettisonError('NOT_FOUND', `${what}: not found`);
 }
 
-function refFileName(name: string): string {
+export function refFileName(name: string): string {
   return `${createHash('sha256').update(name).digest('hex')}.json`;
 }
 
