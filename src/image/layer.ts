@@ -2,13 +2,15 @@
  * Layer blobs: encodeLayer streams an uncompressed layer tar once — hashing it (the diffID),
  * compressing it, hashing the compressed bytes (the blob digest) and ingesting them into a content
  * store — and decodeLayer turns a stored blob back into its tar stream by media type.
- * Nothing is held in memory beyond stream buffers.
+ * Nothing is held in memory beyond stream buffers. createLayer and unpackLayer join these to the
+ * tar codec (src/image/tar/): directory → stored blob, and stored blob → directory.
  */
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
-import { JettisonError } from '../errors.ts';
+import { DigestMismatchError, JettisonError } from '../errors.ts';
 import type { ContentStore } from '../store/types.ts';
 import { compressionOf, createCompressor, createDecompressor, layerMediaType, type Compression } from './compression.ts';
 import { DigestCounter } from './digest.ts';
+import { applyLayerTar, writeLayerTar, type ApplyOptions, type ApplyResult, type LayerSource, type WriteLayerOptions } from './tar/index.ts';
 import type { Descriptor, Digest } from './types.ts';
 
 export type { Compression } from './compression.ts';
@@ -85,4 +87,49 @@ export function decodeLayer(stream: Readable, mediaType: string): Readable {
   const decompressor = createDecompressor(compressionOf(mediaType));
   pipeline(stream, decompressor, () => {});
   return decompressor;
+}
+
+/** Writes `source` as a layer tar (see writeLayerTar) and encodes it into `store` in the same pass. */
+export async function createLayer(
+  source: LayerSource,
+  opts: EncodeLayerOptions & WriteLayerOptions,
+  store: ContentStore,
+): Promise<EncodedLayer> {
+  return encodeLayer(writeLayerTar(source, opts), opts, store);
+}
+
+export interface UnpackLayerOptions extends ApplyOptions {
+  /** When given, the uncompressed stream must hash to it, else DigestMismatchError (after applying: discard `root`). */
+  diffID?: Digest;
+}
+
+async function* hashing(source: Readable, counter: DigestCounter): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    counter.update(chunk as Buffer);
+    yield chunk as Buffer;
+  }
+}
+
+/**
+ * Decompresses a layer blob by media type and applies it to `root` (see applyLayerTar), computing
+ * its diffID on the way. A failure destroys the blob stream.
+ */
+export async function unpackLayer(
+  blob: Readable,
+  mediaType: string,
+  root: string,
+  opts: UnpackLayerOptions,
+): Promise<ApplyResult & { diffID: Digest }> {
+  const counter = new DigestCounter();
+  let tar: Readable;
+  try {
+    tar = decodeLayer(blob, mediaType);
+  } catch (err) {
+    blob.destroy();
+    throw err;
+  }
+  const result = await applyLayerTar(hashing(tar, counter), root, opts);
+  const diffID = counter.digest();
+  if (opts.diffID !== undefined && opts.diffID !== diffID) throw new DigestMismatchError('layer diffID', opts.diffID, diffID);
+  return { ...result, diffID };
 }
