@@ -26,3 +26,4 @@ export {
   looksLikeReference,
   type StoredImage,
 } from './image.ts';
+export { importRootfs, importRootfsFile, type ImportOptions, type ImportResult } from './import.ts';
