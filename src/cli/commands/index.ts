@@ -4,8 +4,10 @@
  */
 import type { Command } from 'commander';
 import type { CliIO, GlobalOptions } from '../context.ts';
+import { register as cekit } from './cekit.ts';
 
 export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
 
 export const commands: RegisterCommand[] = [
+  cekit,
 ];
