@@ -18,7 +18,7 @@ export interface ComparableRecord {
 }
 
 export interface Comparison {
-  /** How many components differ (0 = same key). */
+  /** How many components (and fields of the definition) differ: 0 = same key. */
   distance: number;
   reasons: string[];
 }
@@ -26,6 +26,7 @@ export interface Comparison {
 const MAX_FILES_NAMED = 3;
 
 function same(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return a === b;
   return canonicalJSON(a) === canonicalJSON(b);
 }
 
@@ -97,8 +98,9 @@ export function compareWithRecord(prev: ComparableRecord, v: Vertex): Comparison
   const reasons: string[] = [];
   let distance = 0;
   if (prev.components.definition !== v.components.definition) {
-    distance++;
-    reasons.push(...describeOpChange(prev, v));
+    const changes = describeOpChange(prev, v);
+    distance += Math.max(1, changes.length);
+    reasons.push(...changes);
   }
   const pi = prev.components.inputs;
   const vi = v.components.inputs;

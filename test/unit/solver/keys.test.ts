@@ -5,7 +5,7 @@ import { JettisonError } from '../../../src/errors.ts';
 import { sha256 } from '../../../src/image/digest.ts';
 import { canonicalJSON } from '../../../src/solver/canonical.ts';
 import type { ExecOp, Op } from '../../../src/solver/ops.ts';
-import { contentDigestOfFiles, keyOf, topologicalOrder, vertex, type VertexSpec } from '../../../src/solver/vertex.ts';
+import { contentDigestOfFiles, keyOf, topologicalOrder, vertex, type Vertex, type VertexSpec } from '../../../src/solver/vertex.ts';
 
 const platform = { architecture: 'amd64', os: 'linux' };
 const base = vertex({ op: { kind: 'image', digest: sha256('alpine'), platform }, name: 'FROM alpine' });
@@ -82,7 +82,7 @@ test('key: all the "different" cases differ from each other too', () => {
 
 test('key: a change in an input propagates to every dependent', () => {
   const chain = (digest: string) => {
-    let v = vertex({ op: { kind: 'image', digest, platform } });
+    let v: Vertex = vertex({ op: { kind: 'image', digest, platform } });
     for (let i = 0; i < 20; i++) v = vertex({ op: exec({ args: ['step', String(i)] }), inputs: [v] });
     return v;
   };
@@ -150,7 +150,7 @@ test('canonical JSON: sorted keys, no whitespace, stable', () => {
 });
 
 test('topological order: inputs first, shared vertices once, deep chains without recursion', () => {
-  let v = base;
+  let v: Vertex = base;
   for (let i = 0; i < 20_000; i++) v = vertex({ op: exec({ args: [String(i)] }), inputs: [v] });
   const order = topologicalOrder([v, v]);
   assert.equal(order.length, 20_001);
