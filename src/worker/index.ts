@@ -1,0 +1,409 @@
+/**
+ * The worker: runs RUN steps. A RUN is
+ *
+ *   const snap = await worker.prepare(layerDirs);          // newest first; overlay-format applied layers
+ *   const res = await worker.exec(snap, { args, env, cwd, user, network, mounts }, { onStdout, onStderr, signal });
+ *   const commit = await worker.commit(snap);              // what the layer tar writer reads
+ *   ... write the layer ...
+ *   await worker.release(snap);
+ *
+ * State lives in `<root>/worker/` (root = the store root): snapshots/, exec/ (bundles, per-run mounts),
+ * cache/ (RUN --mount=type=cache dirs), runtime/<name>/ (the runtime's state). Every snapshot and exec dir
+ * is named by its owner process; createWorker cleans those whose process is gone (mounts, containers, dirs).
+ * The snapshotter is overlayfs when an overlay can be mounted in the state dir, else a copy fallback;
+ * JETTISON_SNAPSHOTTER=overlay|copy (or the option) forces one. The runtime (runc, crun) is found and
+ * probed on first use; the `runtime` option (CLI --runtime) picks one.
+ */
+import { copyFile, chown, lstat, mkdir, readdir, rm, rmdir, stat, writeFile, chmod } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync, realpathSync } from 'node:fs';
+import { join, posix, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { JettisonError } from '../errors.ts';
+import { newOwnerToken, ownerAlive } from '../util/owner.ts';
+import { ensurePath, resolveInRoot, restoreTimes, statTimes, type CreatedStub, type SavedTimes } from './fs/rootpath.ts';
+import { mount, unmountAll } from './mounts.ts';
+import { CopySnapshotter } from './snapshot/copy.ts';
+import { OverlaySnapshotter, probeOverlay } from './snapshot/overlay.ts';
+import type { Commit, Snapshot, Snapshotter, SnapshotterName } from './snapshot/types.ts';
+import { detectRuntime } from './runtime/detect.ts';
+import { deleteContainer, runContainer, type Runtime } from './runtime/run.ts';
+import { buildSpec, type NetworkMode, type OciMount } from './runtime/spec.ts';
+import { resolveUser, type ResolvedUser } from './runtime/user.ts';
+
+export type { Commit, Snapshot, SnapshotterName } from './snapshot/types.ts';
+export type { Runtime } from './runtime/run.ts';
+export type { ResolvedUser } from './runtime/user.ts';
+export type { NetworkMode } from './runtime/spec.ts';
+export { commitChanges, type Change } from './snapshot/changes.ts';
+export { resolveUser, resolveUserFrom } from './runtime/user.ts';
+
+export interface WorkerOptions {
+  /** The store root; the worker keeps its state in `<root>/worker`. */
+  root: string;
+  /** 'runc', 'crun' or a path to a runtime binary; default: the first that works. */
+  runtime?: string;
+  /** Force a snapshotter; default: $JETTISON_SNAPSHOTTER, else overlay when it can be mounted, else copy. */
+  snapshotter?: SnapshotterName;
+}
+
+/** A mount the caller asks for (RUN --mount). Targets missing in the rootfs are created and kept out of the diff. */
+export type MountSpec =
+  | {
+      /** Bind a host path. Read-only by default; `readonly: false` gives a writable view whose writes are thrown away. */
+      type: 'bind';
+      source: string;
+      target: string;
+      readonly?: boolean;
+    }
+  | {
+      /** A persistent directory kept under the worker state, keyed by `id`, shared between runs. */
+      type: 'cache';
+      id: string;
+      target: string;
+      readonly?: boolean;
+      /** Owner and mode given to the directory when it is first created (default 0:0 0755). */
+      uid?: number;
+      gid?: number;
+      mode?: number;
+    }
+  | { type: 'tmpfs'; target: string; /** bytes */ size?: number }
+  | {
+      /** A secret file: held on a tmpfs outside the rootfs, bind-mounted read-only. */
+      type: 'secret';
+      target: string;
+      data: Buffer | string;
+      uid?: number;
+      gid?: number;
+      /** default 0400 */
+      mode?: number;
+    };
+
+export interface ProcessSpec {
+  args: string[];
+  /** NAME=value. PATH gets the usual default when missing. */
+  env?: string[];
+  /** Working directory; created (root-owned, 0755) when missing, and kept like WORKDIR. Default "/". */
+  cwd?: string;
+  /** USER: name, uid, name:group, uid:gid; resolved in the rootfs. Default root. */
+  user?: string;
+  /** Default 'buildkitsandbox' (BuildKit's). */
+  hostname?: string;
+  /** 'host' (default) or 'none' (a new network namespace with only loopback). */
+  network?: NetworkMode;
+  mounts?: MountSpec[];
+  /** Secrets given to the process as environment variables only (never written anywhere). */
+  secretEnv?: Record<string, string>;
+}
+
+export interface ExecOptions {
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Default: no stdin (/dev/null). */
+  stdin?: Readable | Buffer | string;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  /** The user the process ran as. */
+  user: ResolvedUser;
+}
+
+export interface Worker {
+  /** `<root>/worker`. */
+  readonly stateDir: string;
+  readonly snapshotter: SnapshotterName;
+  /** Why that snapshotter: "overlayfs works", "forced by JETTISON_SNAPSHOTTER", or the mount error. */
+  readonly snapshotterReason: string;
+  /** The runtime (found and probed on first call). */
+  runtime(): Promise<Runtime>;
+  prepare(lowers: string[]): Promise<Snapshot>;
+  exec(snapshot: Snapshot, proc: ProcessSpec, opts?: ExecOptions): Promise<ExecResult>;
+  commit(snapshot: Snapshot): Promise<Commit>;
+  release(snapshot: Snapshot): Promise<void>;
+  /** Releases every snapshot this worker still holds. */
+  close(): Promise<void>;
+}
+
+function envSnapshotter(): SnapshotterName | undefined {
+  const v = process.env.JETTISON_SNAPSHOTTER;
+  if (!v) return undefined;
+  if (v === 'overlay' || v === 'copy') return v;
+  throw new JettisonError('CONFIG', `JETTISON_SNAPSHOTTER must be overlay or copy, not ${JSON.stringify(v)}`);
+}
+
+/** Removes what dead processes left: containers, mounts and dirs under exec/ and snapshots/. */
+async function cleanStale(stateDir: string): Promise<void> {
+  const runtimeRoot = join(stateDir, 'runtime');
+  for (const sub of ['exec', 'snapshots', 'probe']) {
+    const dir = join(stateDir, sub);
+    let names: string[] = [];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (ownerAlive(name)) continue;
+      const p = join(dir, name);
+      if (sub === 'exec') {
+        for (const rt of await readdir(runtimeRoot).catch(() => [] as string[])) {
+          const { findOnPath } = await import('./runtime/detect.ts');
+          const path = findOnPath(rt);
+          if (path) await deleteContainer({ name: rt, path, stateRoot: join(runtimeRoot, rt) }, `j-${name}`);
+        }
+      }
+      await unmountAll(p);
+      await rm(p, { recursive: true, force: true });
+    }
+  }
+}
+
+export async function createWorker(opts: WorkerOptions): Promise<Worker> {
+  const stateDir = join(resolve(opts.root), 'worker');
+  for (const d of ['snapshots', 'exec', 'cache', 'runtime', 'probe']) await mkdir(join(stateDir, d), { recursive: true, mode: 0o700 });
+  await cleanStale(stateDir);
+  let name: SnapshotterName;
+  let reason: string;
+  const forced = opts.snapshotter ?? envSnapshotter();
+  if (forced) {
+    name = forced;
+    reason = opts.snapshotter ? 'chosen by option' : 'forced by JETTISON_SNAPSHOTTER';
+  } else {
+    const why = await probeOverlay(join(stateDir, 'probe'));
+    name = why === undefined ? 'overlay' : 'copy';
+    reason = why === undefined ? 'overlayfs works' : `overlayfs cannot be mounted here (${why})`;
+  }
+  return new WorkerImpl(stateDir, name, reason, opts.runtime);
+}
+
+interface StubRecord {
+  stub: CreatedStub;
+}
+
+class WorkerImpl implements Worker {
+  readonly stateDir: string;
+  readonly snapshotter: SnapshotterName;
+  readonly snapshotterReason: string;
+  private readonly impl: Snapshotter;
+  private readonly runtimeChoice: string | undefined;
+  private runtimePromise: Promise<Runtime> | undefined;
+  private readonly live = new Set<Snapshot>();
+
+  constructor(stateDir: string, name: SnapshotterName, reason: string, runtime: string | undefined) {
+    this.stateDir = stateDir;
+    this.snapshotter = name;
+    this.snapshotterReason = reason;
+    this.impl = name === 'overlay' ? new OverlaySnapshotter() : new CopySnapshotter();
+    this.runtimeChoice = runtime;
+  }
+
+  runtime(): Promise<Runtime> {
+    if (!this.runtimePromise) {
+      const stateRoot = (n: string) => join(this.stateDir, 'runtime', n);
+      this.runtimePromise = (async () => {
+        // The state root depends on the runtime; probe with a per-name root.
+        const rt = await detectRuntime(this.runtimeChoice, stateRoot('probe'), join(this.stateDir, 'probe'));
+        const final = { ...rt, stateRoot: stateRoot(rt.name) };
+        await mkdir(final.stateRoot, { recursive: true, mode: 0o700 });
+        return final;
+      })();
+      this.runtimePromise.catch(() => {
+        this.runtimePromise = undefined;
+      });
+    }
+    return this.runtimePromise;
+  }
+
+  async prepare(lowers: string[]): Promise<Snapshot> {
+    const id = newOwnerToken();
+    const dir = join(this.stateDir, 'snapshots', id);
+    await mkdir(dir, { mode: 0o700 });
+    try {
+      const { rootfs } = await this.impl.prepare(dir, lowers.map((l) => resolve(l)));
+      const snap: Snapshot = { id, kind: this.snapshotter, dir, rootfs, lowers: [...lowers], stubParents: new Set(), state: 'ready' };
+      this.live.add(snap);
+      return snap;
+    } catch (err) {
+      await unmountAll(dir).catch(() => {});
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      throw err;
+    }
+  }
+
+  async commit(s: Snapshot): Promise<Commit> {
+    if (s.state === 'released') throw new JettisonError('SNAPSHOT', `snapshot ${s.id} was released`);
+    const c = await this.impl.commit(s);
+    s.state = 'committed';
+    return c;
+  }
+
+  async release(s: Snapshot): Promise<void> {
+    if (s.state === 'released') return;
+    await this.impl.teardown(s);
+    await unmountAll(s.dir);
+    await rm(s.dir, { recursive: true, force: true });
+    s.state = 'released';
+    this.live.delete(s);
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.live]) await this.release(s);
+  }
+
+  async exec(snap: Snapshot, proc: ProcessSpec, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (snap.state !== 'ready') throw new JettisonError('SNAPSHOT', `snapshot ${snap.id} is ${snap.state}, not ready to run in`);
+    if (proc.args.length === 0) throw new JettisonError('RUNTIME', 'no command to run');
+    const rt = await this.runtime();
+    const token = newOwnerToken();
+    const execDir = join(this.stateDir, 'exec', token);
+    const containerId = `j-${token}`;
+    await mkdir(execDir, { mode: 0o700 });
+    const rootfs = snap.rootfs;
+    const stubs: { created: CreatedStub[]; parent?: SavedTimes; after?: SavedTimes }[] = [];
+    try {
+      const user = await resolveUser(rootfs, proc.user);
+      const cwd = posix.normalize('/' + (proc.cwd ?? '/'));
+      await ensurePath(rootfs, cwd, 'dir');
+      const network = proc.network ?? 'host';
+      const env = [...(proc.env ?? [])];
+      for (const [k, v] of Object.entries(proc.secretEnv ?? {})) env.push(`${k}=${v}`);
+
+      const mounts: OciMount[] = [];
+      for (const f of ['/etc/resolv.conf', '/etc/hosts']) {
+        if (existsSync(f)) mounts.push({ destination: f, type: 'bind', source: realpathSync(f), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+      }
+      let i = 0;
+      let secretsDir: string | undefined;
+      for (const m of proc.mounts ?? []) {
+        i++;
+        const target = posix.normalize('/' + m.target);
+        if (m.type === 'bind') {
+          const src = resolve(m.source);
+          const st = await stat(src).catch(() => {
+            throw new JettisonError('MOUNT', `bind mount source ${m.source}: no such file or directory`);
+          });
+          if (m.readonly !== false) {
+            mounts.push({ destination: target, type: 'bind', source: src, options: ['rbind', 'ro'] });
+          } else {
+            mounts.push({ destination: target, type: 'bind', source: await this.scratchView(execDir, i, src, st.isDirectory()), options: ['rbind', 'rw'] });
+          }
+        } else if (m.type === 'cache') {
+          const dir = join(this.stateDir, 'cache', createHash('sha256').update(m.id).digest('hex').slice(0, 32));
+          if (!existsSync(dir)) {
+            const tmp = `${dir}.${token}`;
+            await mkdir(tmp, { mode: 0o755 });
+            await chown(tmp, m.uid ?? 0, m.gid ?? 0);
+            await chmod(tmp, m.mode ?? 0o755);
+            await import('node:fs/promises').then((fs) => fs.rename(tmp, dir)).catch(async () => rm(tmp, { recursive: true, force: true }));
+          }
+          mounts.push({ destination: target, type: 'bind', source: dir, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
+        } else if (m.type === 'tmpfs') {
+          const o = ['nosuid', 'nodev', 'mode=1777'];
+          if (m.size !== undefined) o.push(`size=${Math.max(4096, Math.floor(m.size))}`);
+          mounts.push({ destination: target, type: 'tmpfs', source: 'tmpfs', options: o });
+        } else if (m.type === 'secret') {
+          if (!secretsDir) {
+            secretsDir = join(execDir, 'secrets');
+            await mkdir(secretsDir, { mode: 0o700 });
+            await mount('tmpfs', 'tmpfs', secretsDir, 'mode=0700,size=16m,nosuid,nodev,noexec');
+          }
+          const file = join(secretsDir, String(i));
+          await writeFile(file, m.data, { mode: 0o600, flag: 'wx' });
+          await chown(file, m.uid ?? 0, m.gid ?? 0);
+          await chmod(file, m.mode ?? 0o400);
+          mounts.push({ destination: target, type: 'bind', source: file, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+        } else {
+          throw new JettisonError('MOUNT', `unknown mount type ${(m as { type: string }).type}`);
+        }
+      }
+
+      // Create missing mount points ourselves (recording them), so that none is left in the diff.
+      const spec = buildSpec({ rootfs, args: proc.args, env, cwd, user, hostname: proc.hostname ?? 'buildkitsandbox', network, mounts });
+      const all = spec.mounts as OciMount[];
+      const covered: string[] = [];
+      for (const m of all) {
+        const under = covered.some((c) => m.destination === c || m.destination.startsWith(c === '/' ? '/' : c + '/'));
+        covered.push(m.destination);
+        if (under) continue;
+        let kind: 'dir' | 'file' = 'dir';
+        if (m.type === 'bind') kind = (await stat(m.source)).isDirectory() ? 'dir' : 'file';
+        const r = await ensurePath(rootfs, m.destination, kind);
+        if (r.created.length > 0) {
+          const parentHost = await resolveInRoot(rootfs, r.parentTimes[0].path);
+          stubs.push({ created: r.created, parent: r.parentTimes[0], after: { path: r.parentTimes[0].path, ...(await statTimes(parentHost)) } });
+        }
+      }
+      const res = await runContainer(rt, execDir, containerId, spec, {
+        onStdout: opts.onStdout,
+        onStderr: opts.onStderr,
+        stdin: opts.stdin,
+        signal: opts.signal,
+      });
+      return { exitCode: res.exitCode, user };
+    } finally {
+      await deleteContainer(rt, containerId);
+      await unmountAll(execDir);
+      await this.removeStubs(snap, stubs);
+      await rm(execDir, { recursive: true, force: true });
+    }
+  }
+
+  /** A writable view of `src` whose writes are thrown away: an overlay over it (or a copy). */
+  private async scratchView(execDir: string, i: number, src: string, isDir: boolean): Promise<string> {
+    const base = join(execDir, `b${i}`);
+    await mkdir(base, { mode: 0o700 });
+    if (!isDir) {
+      const f = join(base, 'file');
+      await copyFile(src, f);
+      const st = await stat(src);
+      await chown(f, st.uid, st.gid);
+      await chmod(f, st.mode & 0o7777);
+      return f;
+    }
+    const merged = join(base, 'm');
+    await mkdir(merged);
+    if (this.snapshotter === 'overlay') {
+      for (const d of ['u', 'w']) await mkdir(join(base, d));
+      await mount('overlay', 'overlay', merged, `lowerdir=${src},upperdir=${join(base, 'u')},workdir=${join(base, 'w')},index=off`);
+    } else {
+      const { execFile } = await import('node:child_process');
+      await new Promise<void>((ok, fail) =>
+        execFile('cp', ['-a', '--reflink=auto', '--', `${src}/.`, `${merged}/`], (err) => (err ? fail(err) : ok())),
+      );
+    }
+    return merged;
+  }
+
+  /** Takes the mount stubs out of the rootfs again (newest first) and puts their parent's times back. */
+  private async removeStubs(snap: Snapshot, stubs: { created: CreatedStub[]; parent?: SavedTimes; after?: SavedTimes }[]): Promise<void> {
+    for (const s of [...stubs].reverse()) {
+      let parentHost: string | undefined;
+      let untouched = false;
+      if (s.parent && s.after) {
+        try {
+          parentHost = await resolveInRoot(snap.rootfs, s.parent.path);
+          // Restore the times only when nothing but our stubs changed the directory.
+          untouched = (await statTimes(parentHost)).mtime === s.after.mtime;
+        } catch {
+          parentHost = undefined;
+        }
+      }
+      for (const c of [...s.created].reverse()) {
+        const host = await resolveInRoot(snap.rootfs, c.path, false);
+        try {
+          const st = await lstat(host);
+          if (c.dir && st.isDirectory()) await rmdir(host);
+          else if (!c.dir && st.isFile() && st.size === 0) await rm(host);
+        } catch {
+          /* gone already, or no longer empty: the RUN put something there, keep it */
+        }
+      }
+      if (parentHost && s.parent) {
+        if (untouched) await restoreTimes(parentHost, s.parent).catch(() => {});
+        snap.stubParents.add(s.parent.path);
+      }
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The overlayfs snapshotter: lower dirs (newest first) + an upper and a work dir, mounted at `merged`.
+ * After a RUN the upper dir IS the diff. Long lower lists are mounted with paths relative to their
+ * common parent (mount runs there), and past one page of options the oldest layers are first stacked
+ * into read-only overlays of their own. Mounted with index=off (no hard-link index to keep).
+ */
+import { lstat, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { join, relative, dirname, posix, sep } from 'node:path';
+import { JettisonError } from '../../errors.ts';
+import { mount, unmount, unmountAll } from '../mounts.ts';
+import { isOpaque, isWhiteout } from './walk.ts';
+import type { Commit, Snapshot, Snapshotter } from './types.ts';
+
+/** Mount option budget: the kernel takes one page (4096 bytes) of options. */
+const OPTION_BUDGET = 3900;
+
+function checkPath(p: string): void {
+  if (/[:,\\\n"]/.test(p)) {
+    throw new JettisonError('SNAPSHOT', `cannot use ${JSON.stringify(p)} as an overlay layer dir: it contains : , \\ or a quote`);
+  }
+}
+
+/** The longest common ancestor directory of absolute paths. */
+function commonDir(paths: string[]): string {
+  let parts = paths[0].split(sep);
+  for (const p of paths.slice(1)) {
+    const q = p.split(sep);
+    let i = 0;
+    while (i < parts.length && i < q.length && parts[i] === q[i]) i++;
+    parts = parts.slice(0, i);
+  }
+  return parts.join(sep) || '/';
+}
+
+/** The lowerdir value for `lowers` relative to `cwd`. */
+function lowerOption(lowers: string[], cwd: string): string {
+  return lowers.map((l) => relative(cwd, l) || '.').join(':');
+}
+
+/** Splits lowers (newest first) into runs whose lowerdir option fits the budget. */
+function chunk(lowers: string[], budget: number): string[][] {
+  const out: string[][] = [];
+  let cur: string[] = [];
+  for (const l of lowers) {
+    const next = [...cur, l];
+    if (cur.length > 0 && lowerOption(next, commonDir(next)).length > budget) {
+      out.push(cur);
+      cur = [l];
+    } else cur = next;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+export class OverlaySnapshotter implements Snapshotter {
+  readonly name = 'overlay' as const;
+
+  async prepare(dir: string, lowersIn: string[]): Promise<{ rootfs: string }> {
+    const upper = join(dir, 'upper');
+    const work = join(dir, 'work');
+    const merged = join(dir, 'merged');
+    await mkdir(upper, { mode: 0o755 });
+    await mkdir(work, { mode: 0o700 });
+    await mkdir(merged, { mode: 0o755 });
+    let lowers = [...lowersIn];
+    for (const l of lowers) checkPath(l);
+    checkPath(dir);
+    if (lowers.length === 0) {
+      // FROM scratch: overlayfs needs a lower dir; an empty one.
+      const empty = join(dir, 'empty');
+      await mkdir(empty, { mode: 0o755 });
+      lowers = [empty];
+    }
+    const tail = `,upperdir=${upper},workdir=${work},index=off`;
+    const budget = OPTION_BUDGET - tail.length - 'lowerdir='.length;
+    if (lowerOption(lowers, commonDir(lowers)).length > budget) {
+      const chunks = chunk(lowers, budget);
+      const stacked: string[] = [];
+      for (let i = 0; i < chunks.length; i++) {
+        const c = chunks[i];
+        if (c.length === 1) {
+          stacked.push(c[0]);
+          continue;
+        }
+        const at = join(dir, 's', String(i));
+        await mkdir(at, { recursive: true });
+        const cwd = commonDir(c);
+        await mount('overlay', 'overlay', at, `lowerdir=${lowerOption(c, cwd)},index=off`, cwd);
+        stacked.push(at);
+      }
+      lowers = stacked;
+      if (lowerOption(lowers, commonDir(lowers)).length > budget) {
+        throw new JettisonError('SNAPSHOT', `too many layers to mount (${lowersIn.length})`);
+      }
+    }
+    const cwd = commonDir(lowers);
+    await mount('overlay', 'overlay', merged, `lowerdir=${lowerOption(lowers, cwd)}${tail}`, cwd);
+    return { rootfs: merged };
+  }
+
+  async commit(s: Snapshot): Promise<Commit> {
+    await unmountAll(s.dir);
+    const upper = join(s.dir, 'upper');
+    if (s.state === 'ready') await this.pruneStubParents(s, upper);
+    return { kind: 'overlay-upper', upperDir: upper, lowerDirs: [...s.lowers] };
+  }
+
+  async teardown(s: Snapshot): Promise<void> {
+    await unmountAll(s.dir);
+  }
+
+  /**
+   * Removes directories from the upper dir that are there only because a mount stub was made (and
+   * removed) in them: empty, not opaque, and the same (type, mode, owner, mtime) as in the lowers.
+   * Walks up from each, deepest first.
+   */
+  private async pruneStubParents(s: Snapshot, upper: string): Promise<void> {
+    const candidates = new Set<string>();
+    for (const p of s.stubParents) {
+      for (let q = p; q !== '/' && q !== '.'; q = posix.dirname(q)) candidates.add(q);
+    }
+    const ordered = [...candidates].sort((a, b) => b.split('/').length - a.split('/').length);
+    for (const p of ordered) {
+      const up = join(upper, p);
+      let st;
+      try {
+        st = await lstat(up, { bigint: true });
+      } catch {
+        continue;
+      }
+      if (!st.isDirectory() || (await readdir(up)).length > 0 || (await isOpaque(up))) continue;
+      const low = await lowerStat(s.lowers, p);
+      if (!low || !low.isDirectory()) continue;
+      if (low.mode !== st.mode || low.uid !== st.uid || low.gid !== st.gid || low.mtimeNs !== st.mtimeNs) continue;
+      await rmdir(up);
+    }
+  }
+}
+
+/** The entry for container path `p` in the topmost lower that has it (a whiteout hides it). */
+async function lowerStat(lowers: readonly string[], p: string) {
+  for (const l of lowers) {
+    try {
+      const st = await lstat(join(l, p), { bigint: true });
+      if (st.isCharacterDevice() && st.rdev === 0n) return undefined;
+      return st;
+    } catch {
+      // Not in this layer; an opaque parent here would hide older layers.
+      const parent = join(l, dirname(p));
+      try {
+        const pst = await lstat(parent);
+        if (pst.isDirectory() && (await isOpaque(parent))) return undefined;
+        if (isWhiteout(pst)) return undefined;
+      } catch {
+        /* parent missing too: keep looking below */
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Probes whether an overlay can be mounted with its upper dir under `dir`: undefined if so, else why not. */
+export async function probeOverlay(dir: string): Promise<string | undefined> {
+  const p = join(dir, `probe-${process.pid}-${Date.now()}`);
+  try {
+    for (const d of ['l1', 'l2', 'u', 'w', 'm']) await mkdir(join(p, d), { recursive: true });
+    await mount('overlay', 'overlay', join(p, 'm'), `lowerdir=l1:l2,upperdir=${join(p, 'u')},workdir=${join(p, 'w')},index=off`, p);
+    await unmount(join(p, 'm'));
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await unmountAll(p).catch(() => {});
+    const { rm } = await import('node:fs/promises');
+    await rm(p, { recursive: true, force: true }).catch(() => {});
+  }
+}
