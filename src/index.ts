@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './image/types.ts';
 export type { ContentStore, RefRecord, ExpectedContent } from './store/types.ts';
 export type * from './frontend/dockerfile/parser/ast.ts';
+export * from './registry/index.ts';

@@ -43,6 +43,8 @@ export class Authenticator {
   private service: string | undefined;
   private credentials: Promise<Credentials | undefined> | undefined;
   private readonly tokens = new Map<string, Promise<CachedToken>>();
+  /** The token each cache key resolved to, to find a refused one. */
+  private readonly issued = new Map<string, string>();
 
   constructor(registry: string, getCredentials: () => Promise<Credentials | undefined>) {
     this.registry = registry;
@@ -76,7 +78,10 @@ export class Authenticator {
       if (!entry) {
         entry = this.fetchToken(mergeScopes(scopes));
         this.tokens.set(key, entry);
-        entry.catch(() => this.tokens.delete(key));
+        entry.then(
+          (t) => this.issued.set(key, t.token),
+          () => this.tokens.delete(key),
+        );
       }
       return `Bearer ${(await entry).token}`;
     }
@@ -91,14 +96,21 @@ export class Authenticator {
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer) {
-      const wasBearer = this.scheme === 'bearer';
       this.scheme = 'bearer';
       this.realm = bearer.params.realm;
       this.service = bearer.params.service;
       const merged = mergeScopes([...scopes, ...(bearer.params.scope ? [bearer.params.scope] : [])]);
-      // A cached token was refused (expired, revoked): forget it.
-      if (wasBearer && sent?.startsWith('Bearer ')) this.tokens.delete(mergeScopes(scopes).join(' '));
-      this.tokens.delete(merged.join(' '));
+      // A token we sent was refused (expired, revoked, too narrow): forget it. Requests that sent
+      // nothing (the first ones, in parallel) share whatever token is being fetched.
+      if (sent?.startsWith('Bearer ')) {
+        const refused = sent.slice('Bearer '.length);
+        for (const [key, token] of this.issued) {
+          if (token === refused) {
+            this.tokens.delete(key);
+            this.issued.delete(key);
+          }
+        }
+      }
       return merged;
     }
     if (basic) {

@@ -14,4 +14,5 @@ export {
   type RegistryConfig,
   type RegistryGlobals,
 } from './config.ts';
-export { readCredentials, dockerConfigPath, type Credentials } from './credentials.ts';
+export { readCredentials, dockerConfigPath, authKey, type Credentials } from './credentials.ts';
+export { DOCKER_HUB } from './config.ts';
