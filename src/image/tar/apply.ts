@@ -61,8 +61,14 @@ function components(raw: string, what: string): string[] {
   return parts;
 }
 
+/**
+ * Seconds as Node's utimes wants them. libuv truncates to the microsecond; the half-microsecond
+ * offset makes that truncation land exactly on floor(ns / 1000) despite double rounding.
+ */
 function seconds(ns: bigint): number {
-  return Number(ns / NS) + Number(ns % NS) / 1e9;
+  const sec = ns / NS;
+  const micros = (ns % NS) / 1000n;
+  return Number(sec) + (Number(micros) + 0.5) / 1e6;
 }
 
 async function lstatOrNull(p: string): Promise<BigIntStats | null> {
@@ -314,7 +320,7 @@ class Applier {
  * entry that would land outside `root` (nothing outside is touched), with BAD_TAR for malformed input.
  * The whole stream is read, so a digest computed over it is complete when this resolves.
  */
-export async function applyLayerTar(tar: AsyncIterable<Uint8Array>, root: string, opts: ApplyOptions): Promise<ApplyResult> {
+export async function applyLayerTar(tar: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, root: string, opts: ApplyOptions): Promise<ApplyResult> {
   await mkdir(root, { recursive: true });
   const applier = new Applier(await realpath(root), opts);
   for await (const { header, body } of readTar(tar)) await applier.entry(header, body);

@@ -42,8 +42,15 @@ class ChunkReader {
   /** Bytes consumed so far (for error messages). */
   offset = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.it = source[Symbol.asyncIterator]();
+  constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+    if (Symbol.asyncIterator in source) this.it = source[Symbol.asyncIterator]();
+    else {
+      const sync = source[Symbol.iterator]();
+      this.it = {
+        next: async () => sync.next(),
+        return: async () => sync.return?.() ?? { done: true, value: undefined },
+      };
+    }
   }
 
   private async fill(): Promise<boolean> {
@@ -130,8 +137,8 @@ function paxNumber(v: Buffer, key: string): number {
   return n;
 }
 
-/** Iterates the entries of a tar stream. Throws a JettisonError BAD_TAR on malformed input. */
-export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
+/** Iterates the entries of a tar stream (a Readable, any async iterable, or an array of buffers). Throws a JettisonError BAD_TAR on malformed input. */
+export async function* readTar(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<TarEntry> {
   const r = new ChunkReader(source);
   try {
     yield* entries(r);
