@@ -32,9 +32,11 @@ interface ArtifactBase {
   dest: string;
   description?: string;
   pos: SourcePosition;
+  /** The key path of the artifact in its descriptor (`artifacts[2]`). */
+  key: string;
 }
 export type Artifact =
-  | (ArtifactBase & { kind: 'image'; image: string; path: string })
+  | (ArtifactBase & { kind: 'image'; image: string; path: string; imagePos: SourcePosition })
   | (ArtifactBase & { kind: 'path'; path: string; checksums: Checksums })
   | (ArtifactBase & { kind: 'url'; url: string; checksums: Checksums })
   | (ArtifactBase & { kind: 'git'; url: string; ref: string; checksums: Checksums })
@@ -78,6 +80,9 @@ export interface InstallRef {
   name: string;
   version?: string;
   pos: SourcePosition;
+  versionPos?: SourcePosition;
+  /** The key path of the entry (`modules.install[1]`). */
+  key: string;
 }
 export interface PackageRepository {
   name: string;
@@ -100,6 +105,8 @@ export interface Execute {
   name: string;
   script: string;
   user: string;
+  pos: SourcePosition;
+  key: string;
 }
 
 /** What images and modules have in common. */
@@ -196,6 +203,7 @@ export function toArtifact(node: YMap, path: string, warnings: Warnings): Artifa
     dest: normalizeDest(str(node, 'dest') ?? '/tmp/artifacts/'),
     description: str(node, 'description'),
     pos: node.pos,
+    key: path,
   };
   const checksums: Checksums = {};
   for (const a of CHECKSUM_ALGORITHMS) {
@@ -204,7 +212,7 @@ export function toArtifact(node: YMap, path: string, warnings: Warnings): Artifa
   }
   switch (kind) {
     case 'image':
-      return { ...base, kind, image: str(node, 'image')!, path: str(node, 'path')! };
+      return { ...base, kind, image: str(node, 'image')!, path: str(node, 'path')!, imagePos: posOf(node, 'image') };
     case 'path': {
       const p = str(node, 'path')!;
       const nodeBase = node.entries.get('path')!.base;
@@ -300,12 +308,18 @@ function toCommon(node: YMap, warnings: Warnings, what: string): Descriptor {
         pos: m.pos,
       });
     });
-    for (const r of list(modules, 'install')) {
+    list(modules, 'install').forEach((r, i) => {
       const m = r as YMap;
-      install.push({ name: str(m, 'name')!, version: str(m, 'version'), pos: m.pos });
-    }
+      install.push({
+        name: str(m, 'name')!,
+        version: str(m, 'version'),
+        pos: posOf(m, 'name'),
+        versionPos: get(m, 'version') ? posOf(m, 'version') : undefined,
+        key: `modules.install[${i}]`,
+      });
+    });
   }
-  for (const key of ['osbs', 'help', 'release', 'schema_version', 'follow_tag']) {
+  for (const key of ['osbs', 'help', 'release', 'follow_tag']) {
     if (get(node, key)) warnings.add(`${where(posOf(node, key))}: key ${key} in ${what} has no effect in jettison (ignored)`);
   }
   return {
@@ -334,10 +348,16 @@ export function toImage(node: YMap, warnings: Warnings): ImageDescriptor {
 export function toModule(node: YMap, dir: string, warnings: Warnings): ModuleDescriptor {
   const common = toCommon(node, warnings, `module '${str(node, 'name')}'`);
   if (get(node, 'from')) warnings.add(`${where(posOf(node, 'from'))}: key from in module '${common.name}' has no effect (ignored)`);
-  const execute: Execute[] = list(node, 'execute').map((e) => {
+  const execute: Execute[] = list(node, 'execute').map((e, i) => {
     const m = e as YMap;
     const script = str(m, 'script')!;
-    return { name: str(m, 'name') ?? `${common.name}/${script}`, script, user: str(m, 'user') ?? 'root' };
+    return {
+      name: str(m, 'name') ?? `${common.name}/${script}`,
+      script,
+      user: str(m, 'user') ?? 'root',
+      pos: posOf(m, 'script'),
+      key: `execute[${i}].script`,
+    };
   });
   return { ...common, dir, execute };
 }

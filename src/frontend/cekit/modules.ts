@@ -45,7 +45,7 @@ export class ModuleRegistry {
   /** The module asked for; without a version, the highest one. Errors point at the install entry. */
   get(ref: InstallRef, warnings: Warnings): ModuleDescriptor {
     const versions = this.modules.get(ref.name);
-    if (!versions) throw cekitError(ref.pos, `There are no modules with '${ref.name}' name available`);
+    if (!versions) throw cekitError(ref.pos, `key ${ref.key}.name: There are no modules with '${ref.name}' name available`);
     if (ref.version === undefined) {
       const def = this.defaults.get(ref.name)!;
       if (versions.size > 1) {
@@ -57,8 +57,8 @@ export class ModuleRegistry {
     if (!m) {
       const available = [...versions.keys()].sort(compareVersions).join(', ');
       throw cekitError(
-        ref.pos,
-        `Module '${ref.name}' with version '${ref.version}' could not be found, available versions: ${available}`,
+        ref.versionPos ?? ref.pos,
+        `key ${ref.key}.version: Module '${ref.name}' with version '${ref.version}' could not be found, available versions: ${available}`,
       );
     }
     return m;

@@ -215,15 +215,18 @@ export async function planDescriptor(descriptorPath: string, opts: PlanOptions =
       const at = stageNames.get(a.image);
       if (at !== undefined) {
         if (at >= index) {
-          throw cekitError(a.pos, `artifact '${a.name}': image '${a.image}' is ${at === index ? 'this image itself' : 'a later builder'}; expected an earlier builder image`);
+          throw cekitError(
+            a.imagePos,
+            `key ${a.key}.image: '${a.image}' is ${at === index ? 'this image itself' : 'a later builder'}, expected an earlier builder image`,
+          );
         }
         return;
       }
       if (!isImageReference(a.image)) {
         const known = [...stageNames.keys()].slice(0, builder ? index : undefined);
         throw cekitError(
-          a.pos,
-          `artifact '${a.name}': image '${a.image}' names no builder image (${known.length ? `builders: ${known.join(', ')}` : 'there are no builders'}) and is not a valid image reference`,
+          a.imagePos,
+          `key ${a.key}.image: '${a.image}' names no builder image (${known.length ? `builders: ${known.join(', ')}` : 'there are no builders'}) and is not a valid image reference`,
         );
       }
       if (!/[/:@]/.test(a.image)) {
@@ -245,7 +248,7 @@ export async function planDescriptor(descriptorPath: string, opts: PlanOptions =
         let directory = a.kind === 'git';
         if (a.kind === 'path') {
           if (!existsSync(a.path)) {
-            throw cekitError(a.pos, `artifact '${a.name}': path ${displayPath(a.path, displayRoot)} does not exist`);
+            throw cekitError(a.pos, `key ${a.key}.path: artifact '${a.name}': ${displayPath(a.path, displayRoot)} does not exist`);
           }
           directory = statSync(a.path).isDirectory();
         }
@@ -283,7 +286,7 @@ export async function planDescriptor(descriptorPath: string, opts: PlanOptions =
         for (const e of d.execute) {
           const script = normalize(e.script);
           if (isAbsolute(script) || script.startsWith('..') || !existsSync(join(d.dir, script))) {
-            throw cekitError(d.pos, `module '${d.name}': execute script ${JSON.stringify(e.script)} is not a file in the module directory`);
+            throw cekitError(e.pos, `key ${e.key}: expected a file in the directory of module '${d.name}', got ${JSON.stringify(e.script)}`);
           }
           s.execute.push({ user: e.user, script: `/tmp/scripts/${d.name}/${script}` });
         }

@@ -56,18 +56,18 @@ export function pythonFloat(v: number): string {
   return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 
-function parseInt11(src: string): number {
+function parseInt11(src: string): bigint {
   let s = src.replace(/_/g, '');
-  let sign = 1;
+  let sign = 1n;
   if (s.startsWith('-')) {
-    sign = -1;
+    sign = -1n;
     s = s.slice(1);
   } else if (s.startsWith('+')) s = s.slice(1);
-  if (s.includes(':')) return sign * s.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
-  if (s.startsWith('0b')) return sign * parseInt(s.slice(2), 2);
-  if (s.startsWith('0x')) return sign * parseInt(s.slice(2), 16);
-  if (s.length > 1 && s.startsWith('0')) return sign * parseInt(s.slice(1), 8);
-  return sign * Number(s);
+  if (s.includes(':')) return sign * s.split(':').reduce((acc, part) => acc * 60n + BigInt(part), 0n);
+  if (s.startsWith('0b')) return sign * BigInt(s);
+  if (s.startsWith('0x')) return sign * BigInt(s);
+  if (s.length > 1 && s.startsWith('0')) return sign * BigInt(`0o${s.slice(1)}`);
+  return sign * BigInt(s);
 }
 
 function parseFloat11(src: string): number {
@@ -92,7 +92,7 @@ function scalarFrom(raw: unknown, source: string | undefined, plain: boolean): P
     }
     if (PY_INT.test(source)) {
       const n = parseInt11(source);
-      return { type: 'int', value: n, text: String(n) };
+      return { type: 'int', value: Number(n), text: n.toString() };
     }
     if (PY_FLOAT.test(source)) {
       const f = parseFloat11(source);

@@ -1,0 +1,1 @@
+mkdir -p /build && gcc -o /build/tool /tmp/scripts/compile/tool.c

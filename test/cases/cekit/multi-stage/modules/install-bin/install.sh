@@ -1,0 +1,1 @@
+install -m 0755 /tmp/artifacts/tool /usr/local/bin/tool
