@@ -19,7 +19,30 @@ export class ArchiveTarWriter {
 
   private async write(buf: Uint8Array): Promise<void> {
     if (this.out.destroyed) throw new JettisonError('WRITE_FAILED', 'output closed');
-    if (!this.out.write(buf)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')]);
+    if (this.out.write(buf)) return;
+    const out = this.out;
+    await new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        out.off('drain', onDrain);
+        out.off('close', onClose);
+        out.off('error', onError);
+      };
+      const onDrain = () => {
+        cleanup();
+        resolve();
+      };
+      const onClose = () => {
+        cleanup();
+        reject(new JettisonError('WRITE_FAILED', 'output closed'));
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      out.on('drain', onDrain);
+      out.on('close', onClose);
+      out.on('error', onError);
+    });
   }
 
   private header(path: string, type: 'file' | 'dir', size: number, mode: number): Buffer {

@@ -9,6 +9,15 @@ import { register as pull } from './pull.ts';
 import { register as push } from './push.ts';
 import { register as login } from './login.ts';
 import { register as logout } from './logout.ts';
+import { register as images } from './images.ts';
+import { register as inspect } from './inspect.ts';
+import { register as tag } from './tag.ts';
+import { register as rmi } from './rmi.ts';
+import { register as save } from './save.ts';
+import { register as load } from './load.ts';
+import { register as importCmd } from './import.ts';
+import { register as prune } from './prune.ts';
+import { register as fsck } from './fsck.ts';
 
 export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
 
@@ -18,4 +27,13 @@ export const commands: RegisterCommand[] = [
   push,
   login,
   logout,
+  images,
+  inspect,
+  tag,
+  rmi,
+  save,
+  load,
+  importCmd,
+  prune,
+  fsck,
 ];
