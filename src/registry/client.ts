@@ -64,12 +64,24 @@ export async function responseError(res: HttpResponse, context: string): Promise
   } catch {
     // not a distribution error body
   }
-  const first = errors[0];
+  let first = errors[0];
+  // HEAD answers have no body: use the spec's wording for the status.
+  if (!first?.code && res.status === 401) first = { code: 'UNAUTHORIZED', message: 'authentication required' };
+  if (!first?.code && res.status === 403) first = { code: 'DENIED', message: 'requested access to the resource is denied' };
   const server = first?.code ? `${first.code.toLowerCase()}: ${first.message ?? ''}`.trim() : undefined;
   const code = res.status === 404 ? 'NOT_FOUND' : res.status === 401 || res.status === 403 ? 'UNAUTHORIZED' : 'REGISTRY';
   const text = `${res.status} ${statusText(res.status)}`.trim();
   const message = server ? `${context}: ${server}` : `${context}: unexpected status: ${text}`;
   return new RegistryError(code, message, { status: res.status, registryCode: first?.code });
+}
+
+/** The registry's own words in an error built by responseError ("unauthorized: authentication required"). */
+export function serverDetail(err: RegistryError): string {
+  const code = err.registryCode?.toLowerCase();
+  const i = code ? err.message.lastIndexOf(`: ${code}: `) : -1;
+  if (i >= 0) return err.message.slice(i + 2);
+  const j = err.message.lastIndexOf(': unexpected status: ');
+  return j >= 0 ? err.message.slice(j + 2) : err.message;
 }
 
 export class RegistryClient {

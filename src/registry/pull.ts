@@ -13,7 +13,7 @@ import { hostPlatform, parsePlatform, selectManifest } from '../image/platform.t
 import { formatReference, parseReference, type ImageReference } from '../image/reference.ts';
 import type { Descriptor, Digest, ImageConfig, Manifest, Platform } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
-import { RegistryClient } from './client.ts';
+import { RegistryClient, serverDetail } from './client.ts';
 import { mirrorEndpoint, registryEndpoint, resolveRegistryConfig, type RegistryConfig } from './config.ts';
 import { readCredentials } from './credentials.ts';
 import { mapLimit } from './pool.ts';
@@ -85,7 +85,7 @@ function pullError(err: unknown, name: string): unknown {
       return new RegistryError('NOT_FOUND', `${name}: not found`, { status: err.status, registryCode: err.registryCode }, { cause: err });
     }
     if (err.code === 'UNAUTHORIZED' && err.status !== undefined && !err.message.startsWith('failed to authorize')) {
-      const detail = / server message: /.test(err.message) ? err.message.replace(/^.*? server message: /, '') : err.message.replace(/^[^:]*: /, '');
+      const detail = serverDetail(err);
       return new RegistryError(
         'UNAUTHORIZED',
         `pull access denied, repository does not exist or may require authorization: server message: ${detail}`,

@@ -13,7 +13,7 @@ import { formatReference, normalizeReference, parseReference, type ImageReferenc
 import type { Descriptor, Digest } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { repositoryScope } from './auth.ts';
-import { RegistryClient } from './client.ts';
+import { RegistryClient, serverDetail } from './client.ts';
 import { registryEndpoint, registryHostOf, resolveRegistryConfig } from './config.ts';
 import { readCredentials } from './credentials.ts';
 import { retryableError } from './http.ts';
@@ -56,7 +56,7 @@ function isRetryable(err: unknown): boolean {
 
 function pushError(err: unknown, name: string): unknown {
   if (err instanceof RegistryError && err.code === 'UNAUTHORIZED' && !err.message.startsWith('failed to authorize')) {
-    const detail = err.message.replace(/^.*?: (?=[a-z_]+: )/, '');
+    const detail = serverDetail(err);
     return new RegistryError('UNAUTHORIZED', `failed to push ${name}: server message: ${detail}`, { status: err.status, registryCode: err.registryCode }, { cause: err });
   }
   return err;
