@@ -18,6 +18,7 @@ import { register as load } from './load.ts';
 import { register as importCmd } from './import.ts';
 import { register as prune } from './prune.ts';
 import { register as fsck } from './fsck.ts';
+import { register as parse } from './parse.ts';
 
 export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
 
@@ -36,4 +37,5 @@ export const commands: RegisterCommand[] = [
   importCmd,
   prune,
   fsck,
+  parse,
 ];
