@@ -1,0 +1,89 @@
+/**
+ * The store under kill -9 and concurrency: writer processes (ingest + tag) and pruning processes
+ * run at once on one store and are killed at random moments, many times; after each round fsck
+ * must find nothing wrong and the store must work normally.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import { fsck, openStore, prune, readImage } from '../../../src/store/index.ts';
+import { MediaType } from '../../../src/image/types.ts';
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
+
+function start(root: string, mode: 'write' | 'prune', seed: number, count?: number): ChildProcess & { rounds: () => number; done: Promise<number | null> } {
+  const args = [WORKER, root, mode, String(seed), ...(count ? [String(count)] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let rounds = 0;
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => (rounds += (b.toString().match(/ok/g) ?? []).length));
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const done = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (signal !== 'SIGKILL' && code !== 0) process.stderr.write(`worker ${mode} failed (${code}):\n${err}\n`);
+      resolve(code);
+    }),
+  );
+  return Object.assign(child, { rounds: () => rounds, done });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function storeWorks(root: string, label: string): Promise<void> {
+  const s = openStore(root);
+  const r = await fsck(s);
+  assert.deepEqual(r.problems, [], `${label}: fsck problems`);
+  assert.deepEqual(readdirSync(s.tmpDir), [], `${label}: temp files left`);
+  for (const rec of await s.listRefs()) {
+    const img = await readImage(s, rec.name);
+    assert.equal(img.manifest.layers.length, 1);
+    assert.equal(await s.has(img.manifest.layers[0].digest), true);
+  }
+  const d = await s.ingest(Readable.from([Buffer.from(`probe ${label}`)]), { mediaType: MediaType.OciLayerTar });
+  assert.equal((await s.readBytes(d.digest)).toString(), `probe ${label}`);
+  await s.releaseLease();
+}
+
+test('kill -9 at random moments of ingest, tag and prune leaves a consistent, usable store', { timeout: 240_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'jettison-crash-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'store');
+  let progressed = 0;
+  for (let i = 0; i < 30; i++) {
+    const children = [start(root, 'write', i * 3 + 1), start(root, 'write', i * 3 + 2)];
+    if (i % 3 === 0) children.push(start(root, 'prune', i * 3 + 3));
+    // Node's start-up takes a while; kill somewhere in the work that follows it.
+    await sleep(250 + Math.floor(Math.random() * 700));
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.done));
+    progressed += children.reduce((n, c) => n + c.rounds(), 0);
+    await storeWorks(root, `round ${i}`);
+  }
+  assert.ok(progressed > 10, `the workers made progress (${progressed} rounds) before being killed`);
+  // After all that, prune leaves exactly what the refs reach, and fsck is still clean.
+  const s = openStore(root);
+  await prune(s);
+  await storeWorks(root, 'after prune');
+});
+
+test('processes ingesting, tagging and pruning at once leave every ref complete', { timeout: 240_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'jettison-concurrent-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'store');
+  const writers = [1, 2, 3].map((seed) => start(root, 'write', seed, 25));
+  const pruner = start(root, 'prune', 9, 40);
+  const codes = await Promise.all([...writers, pruner].map((c) => c.done));
+  assert.deepEqual(codes, [0, 0, 0, 0]);
+  assert.equal(writers.reduce((n, c) => n + c.rounds(), 0), 75);
+  await storeWorks(root, 'concurrent');
+  // Two store instances ingesting the same content at once both succeed and store it once.
+  const same = await Promise.all([1, 2].map(() => openStore(root).ingest(Readable.from([Buffer.alloc(1 << 20, 1)]))));
+  assert.equal(same[0].digest, same[1].digest);
+});
