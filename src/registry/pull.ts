@@ -73,7 +73,8 @@ function clientFor(ref: ImageReference, endpoint: URL, config: RegistryConfig, o
     registry: ref.registry,
     endpoint,
     credentials: () => readCredentials(credentialHost, config.env),
-    retries: opts.retries,
+    // A failing mirror should hand over to the registry quickly.
+    retries: credentialHost === ref.registry ? opts.retries : Math.min(opts.retries ?? 3, 1),
     retryDelayMs: opts.retryDelayMs,
   });
 }
