@@ -6,3 +6,4 @@ export * from './image/types.ts';
 export type { ContentStore, RefRecord, ExpectedContent } from './store/types.ts';
 export type * from './frontend/dockerfile/parser/ast.ts';
 export * from './registry/index.ts';
+export * from './frontend/dockerfile/index.ts';

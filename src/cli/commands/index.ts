@@ -18,6 +18,8 @@ import { register as load } from './load.ts';
 import { register as importCmd } from './import.ts';
 import { register as prune } from './prune.ts';
 import { register as fsck } from './fsck.ts';
+import { register as plan } from './plan.ts';
+import { register as check } from './check.ts';
 import { register as parse } from './parse.ts';
 
 export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
@@ -38,4 +40,6 @@ export const commands: RegisterCommand[] = [
   prune,
   fsck,
   parse,
+  plan,
+  check,
 ];

@@ -184,7 +184,7 @@ export interface StopsignalInstruction extends Common {
 }
 
 /** Healthcheck settings in the image-config shape; durations in nanoseconds, 0 = inherit. */
-export interface HealthConfig {
+export interface HealthSettings {
   test: string[];
   interval: number;
   timeout: number;
@@ -195,7 +195,7 @@ export interface HealthConfig {
 
 export interface HealthcheckInstruction extends Common {
   kind: 'healthcheck';
-  health: HealthConfig;
+  health: HealthSettings;
 }
 
 export interface ShellInstruction extends Common {
