@@ -1,0 +1,2 @@
+set -e
+install -m 0755 /tmp/artifacts/hello /usr/local/bin/hello
