@@ -3,7 +3,7 @@
 # then the npm packages (which bring Node 24 and build dist/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(runc docker-registry busybox-static mmdebstrap skopeo umoci apache2-utils uidmap zstd git ca-certificates attr crun)
+packages=(runc docker-registry busybox-static mmdebstrap skopeo umoci apache2-utils uidmap zstd git ca-certificates attr crun podman)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -100,15 +100,33 @@ export async function writeOciLayoutTar(store: ContentStore, images: ImageToExpo
   return index;
 }
 
-/** The names an index.json entry gives its image (full name annotation, or a full ref.name). */
+/**
+ * The names an index.json entry gives its image: the full name annotation, or a ref.name that is a
+ * full reference. When the full name's tag and a bare-tag ref.name disagree (tools such as umoci
+ * copy the annotations of the image they derive from and set only ref.name), ref.name wins.
+ */
 export function namesFromAnnotations(annotations: Record<string, string> | undefined): string[] {
-  const out = new Set<string>();
   const full = annotations?.[ANNOTATION_IMAGE_NAME];
   const refName = annotations?.[ANNOTATION_REF_NAME];
-  for (const candidate of [full, refName && /[/:@]/.test(refName) ? refName : undefined]) {
-    if (!candidate) continue;
+  const bareTag = refName !== undefined && !/[/:@]/.test(refName) ? refName : undefined;
+  const candidates: string[] = [];
+  if (full) {
     try {
-      out.add(normalizeReference(candidate));
+      const ref = parseReference(full);
+      if (bareTag !== undefined && ref.digest === undefined && ref.tag !== bareTag) {
+        candidates.push(`${ref.registry}/${ref.repository}:${bareTag}`);
+      } else {
+        candidates.push(full);
+      }
+    } catch {
+      /* not a reference: ignored */
+    }
+  }
+  if (refName !== undefined && bareTag === undefined) candidates.push(refName);
+  const out = new Set<string>();
+  for (const c of candidates) {
+    try {
+      out.add(normalizeReference(c));
     } catch {
       /* not a reference: ignored */
     }
