@@ -1,0 +1,67 @@
+/** Resolving container paths in an untrusted root: symlinks stay inside, stubs are created and recorded. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensurePath, resolveInRoot, restoreTimes, statTimes } from '../../../src/worker/fs/rootpath.ts';
+
+let root: string;
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'jettison-rootpath-'));
+  mkdirSync(join(root, 'etc'));
+  mkdirSync(join(root, 'usr/lib'), { recursive: true });
+  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
+  symlinkSync('/../../../../etc', join(root, 'abs-escape'));
+  symlinkSync('../../../../../etc/shadow', join(root, 'etc/rel-escape'));
+  symlinkSync('usr/lib', join(root, 'lib'));
+  symlinkSync('loop2', join(root, 'loop1'));
+  symlinkSync('loop1', join(root, 'loop2'));
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const cases: [string, string, string][] = [
+  ['plain path', '/etc/passwd', 'etc/passwd'],
+  ['dot-dot clamps at the root', '/../../etc/passwd', 'etc/passwd'],
+  ['absolute symlink is relative to the root', '/abs-escape/passwd', 'etc/passwd'],
+  ['relative symlink cannot climb out', '/etc/rel-escape', 'etc/shadow'],
+  ['symlinked dir', '/lib/x.so', 'usr/lib/x.so'],
+  ['missing components are appended', '/nope/a/../b', 'nope/b'],
+];
+for (const [name, path, expected] of cases) {
+  test(`resolveInRoot: ${name}`, async () => {
+    assert.equal(await resolveInRoot(root, path), join(root, expected));
+  });
+}
+
+test('resolveInRoot: a symlink loop is an error', async () => {
+  await assert.rejects(resolveInRoot(root, '/loop1'), /too many levels of symbolic links/);
+});
+
+test('ensurePath creates missing parents and the target, and reports them in order', async () => {
+  const before = await statTimes(join(root, 'etc'));
+  const r = await ensurePath(root, '/etc/ssl/certs/ca.pem', 'file');
+  assert.equal(r.hostPath, join(root, 'etc/ssl/certs/ca.pem'));
+  assert.deepEqual(r.created, [
+    { path: '/etc/ssl', dir: true },
+    { path: '/etc/ssl/certs', dir: true },
+    { path: '/etc/ssl/certs/ca.pem', dir: false },
+  ]);
+  assert.deepEqual(r.parentTimes, [{ path: '/etc', ...before }]);
+  assert.ok(statSync(r.hostPath).isFile());
+  // Existing paths create nothing.
+  assert.deepEqual((await ensurePath(root, '/etc/ssl/certs/ca.pem', 'file')).created, []);
+});
+
+test('ensurePath follows symlinks inside the root', async () => {
+  const r = await ensurePath(root, '/abs-escape/newdir', 'dir');
+  assert.equal(r.hostPath, join(root, 'etc/newdir'));
+  assert.ok(statSync(join(root, 'etc/newdir')).isDirectory());
+});
+
+test('restoreTimes puts nanosecond times back exactly', async () => {
+  const p = join(root, 'usr');
+  const t = { atime: '1700000000.123456789', mtime: '1600000000.987654321' };
+  await restoreTimes(p, t);
+  assert.deepEqual(await statTimes(p), t);
+});
