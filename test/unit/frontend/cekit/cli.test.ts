@@ -1,13 +1,14 @@
 /** `jettison cekit …` end to end through the CLI, with real files. */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../support/cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'jettison-cekit-cli-'));
 const env = { JETTISON_ROOT: join(dir, 'root') };
+after(() => rmSync(dir, { recursive: true, force: true }));
 writeFileSync(join(dir, 'image.yaml'), 'name: example/cli\nversion: 1.0\nfrom: busybox\nenvs:\n  - name: A\n    value: original\nosbs:\n  repository: {name: x}\n');
 writeFileSync(join(dir, 'o.yaml'), 'envs:\n  - name: A\n    value: from-file\n');
 
