@@ -24,10 +24,16 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
       const opts: ImportOptions = { compression: flags.compression as ImportOptions['compression'] };
       if (flags.message !== undefined) opts.message = flags.message;
       if (flags.platform) opts.platform = parsePlatform(flags.platform);
-      const r =
-        file === '-'
-          ? await importRootfs(store, io.stdin as AsyncIterable<Uint8Array>, name, opts)
-          : await importRootfsFile(store, resolve(io.cwd, file), name, opts);
+      let r;
+      try {
+        r =
+          file === '-'
+            ? await importRootfs(store, io.stdin as AsyncIterable<Uint8Array>, name, opts)
+            : await importRootfsFile(store, resolve(io.cwd, file), name, opts);
+      } finally {
+        // Named now (or failed): the blobs no longer need this process's protection from prune.
+        await store.releaseLease();
+      }
       io.stdout.write(`${r.config.digest}\n`);
     });
 }

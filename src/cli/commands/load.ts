@@ -21,11 +21,16 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
     .action(async (flags: { input?: string; quiet?: boolean }) => {
       const store = storeFor(io, globals);
       let loaded: LoadedImage[];
-      if (flags.input === undefined || flags.input === '-') {
-        if (io.stdin.isTTY) throw new JettisonError('USAGE', 'requested load from stdin, but stdin is empty');
-        loaded = await loadArchiveStream(store, io.stdin as AsyncIterable<Uint8Array>, 'stdin');
-      } else {
-        loaded = await loadArchive(store, resolve(io.cwd, flags.input));
+      try {
+        if (flags.input === undefined || flags.input === '-') {
+          if (io.stdin.isTTY) throw new JettisonError('USAGE', 'requested load from stdin, but stdin is empty');
+          loaded = await loadArchiveStream(store, io.stdin as AsyncIterable<Uint8Array>, 'stdin');
+        } else {
+          loaded = await loadArchive(store, resolve(io.cwd, flags.input));
+        }
+      } finally {
+        // Named now (or failed): the blobs no longer need this process's protection from prune.
+        await store.releaseLease();
       }
       if (flags.quiet) return;
       for (const img of loaded) {
