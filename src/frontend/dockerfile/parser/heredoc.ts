@@ -29,12 +29,11 @@ export interface HeredocMarker {
   offset: number;
 }
 
-/** The delimiter could not be understood: the parser reports it at the marker. */
-export class HeredocSyntaxError {
-  readonly message: string;
+/** The delimiter could not be understood: the parser reports it at the marker (a DockerfileError). */
+export class HeredocSyntaxError extends Error {
   readonly offset: number;
   constructor(message: string, offset: number) {
-    this.message = message;
+    super(message);
     this.offset = offset;
   }
 }

@@ -4,6 +4,6 @@
  */
 export type * from './ast.ts';
 export { parseDockerfile, MAX_LINE_BYTES, type ParseOptions } from './parser.ts';
-export { chompHeredocContent, parseHeredocWord } from './heredoc.ts';
+export { chompHeredocContent } from './heredoc.ts';
 export { formatTree, formatInstruction, dockerfileToJSON } from './format.ts';
 export { goQuote } from './quote.ts';
