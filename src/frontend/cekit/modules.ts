@@ -92,6 +92,9 @@ export async function cloneGit(url: string, ref: string, cacheDir: string, what:
   mkdirSync(root, { recursive: true });
   const dir = join(root, key);
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  if (ref.startsWith('-') || url.startsWith('-')) {
+    throw new JettisonError('CEKIT_GIT', `${what}: invalid git url or ref (must not start with '-')`);
+  }
   try {
     await run('git', ['clone', '--quiet', '--no-checkout', '--', url, tmp]);
     await run('git', ['-c', 'advice.detachedHead=false', 'checkout', '--quiet', ref, '--'], tmp);
