@@ -66,3 +66,4 @@ export {
   type SolverCacheOptions,
 } from './cache.ts';
 export { compareWithRecord, type Comparison } from './explain.ts';
+export { registerCacheGcRoots } from './gc-roots.ts';

@@ -262,3 +262,23 @@ test('solverCache: second solve is served from the cache; a miss carries its exp
   const rejected = await solve([build().run], { execute, cache: solverCache(cache, { verify: async () => false }) });
   assert.equal(rejected.stats.cached, 0);
 });
+
+test('GC roots: the store\'s prune keeps blobs the cache refers to once registered', async () => {
+  const { openStore, prune } = await import('../../../src/store/index.ts');
+  const { registerCacheGcRoots } = await import('../../../src/solver/gc-roots.ts');
+  const root = await tempRoot();
+  const store = openStore(root);
+  const kept = await store.putBytes('layer bytes', 'application/vnd.oci.image.layer.v1.tar');
+  const loose = await store.putBytes('unreferenced', 'application/octet-stream');
+  await new BuildCache(root).put(recordVertex('gc'), { layers: [{ descriptor: kept, diffID: kept.digest }] });
+  await store.releaseLease();
+  const unregister = registerCacheGcRoots();
+  try {
+    const r = await prune(store);
+    assert.deepEqual(r.removed, [loose.digest]);
+    assert.ok(await store.has(kept.digest));
+  } finally {
+    unregister();
+  }
+  assert.deepEqual((await prune(store)).removed, [kept.digest]);
+});
