@@ -7,3 +7,11 @@ export type { ContentStore, RefRecord, ExpectedContent } from './store/types.ts'
 export type * from './frontend/dockerfile/parser/ast.ts';
 export * from './registry/index.ts';
 export * from './frontend/dockerfile/index.ts';
+export * from './solver/index.ts';
+export * from './progress/index.ts';
+export * from './image/reference.ts';
+export * from './image/platform.ts';
+export * from './image/manifest.ts';
+export * from './image/config.ts';
+export * from './store/index.ts';
+export * from './exporter/index.ts';
