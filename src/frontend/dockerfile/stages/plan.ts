@@ -291,6 +291,7 @@ export function planTyped(typedDf: TypedDockerfile, opts: PlanOptions = {}): Bui
 
   // A stage can only use stages defined before it.
   for (const s of stages) {
+    s.dependsOn = [...new Set(s.edges.map((e) => e.stage).filter((i) => i < s.index))].sort((a, b) => a - b);
     if (!opts.allStages && !needed.has(s.index)) continue;
     for (const e of s.edges) {
       if (e.stage >= s.index) {
@@ -299,7 +300,6 @@ export function planTyped(typedDf: TypedDockerfile, opts: PlanOptions = {}): Bui
         throw errorAt(c?.location ?? s.location, `cannot copy from stage "${ref}", it needs to be defined before current stage "${stageLabel(s)}"`);
       }
     }
-    s.dependsOn = [...new Set(s.edges.map((e) => e.stage))].sort((a, b) => a - b);
   }
 
   const build = [...needed].sort((a, b) => a - b);
