@@ -8,7 +8,8 @@
  *   await worker.release(snap);
  *
  * State lives in `<root>/worker/` (root = the store root): snapshots/, exec/ (bundles, per-run mounts),
- * cache/ (RUN --mount=type=cache dirs), runtime/<name>/ (the runtime's state). Every snapshot and exec dir
+ * cache/ (RUN --mount=type=cache dirs), runtime/<name>/ (the runtime's state), layers/<diffID hex>
+ * (image layers unpacked as lower dirs, see layerDirs). Every snapshot and exec dir
  * is named by its owner process; createWorker cleans those whose process is gone (mounts, containers, dirs).
  * The snapshotter is overlayfs when an overlay can be mounted in the state dir, else a copy fallback;
  * JETTISON_SNAPSHOTTER=overlay|copy (or the option) forces one. The runtime (runc, crun) is found and
@@ -37,6 +38,7 @@ export type { ResolvedUser } from './runtime/user.ts';
 export type { NetworkMode } from './runtime/spec.ts';
 export { commitChanges, type Change } from './snapshot/changes.ts';
 export { resolveUser, resolveUserFrom } from './runtime/user.ts';
+export { layerDirs } from './image.ts';
 
 export interface WorkerOptions {
   /** The store root; the worker keeps its state in `<root>/worker`. */
@@ -136,7 +138,7 @@ function envSnapshotter(): SnapshotterName | undefined {
 /** Removes what dead processes left: containers, mounts and dirs under exec/ and snapshots/. */
 async function cleanStale(stateDir: string): Promise<void> {
   const runtimeRoot = join(stateDir, 'runtime');
-  for (const sub of ['exec', 'snapshots', 'probe']) {
+  for (const sub of ['exec', 'snapshots', 'probe', 'layers']) {
     const dir = join(stateDir, sub);
     let names: string[] = [];
     try {
@@ -145,7 +147,9 @@ async function cleanStale(stateDir: string): Promise<void> {
       continue;
     }
     for (const name of names) {
-      if (ownerAlive(name)) continue;
+      // layers/ holds unpacked layers (kept) and ".tmp-OWNER" dirs being unpacked.
+      if (sub === 'layers' && !name.startsWith('.tmp-')) continue;
+      if (ownerAlive(sub === 'layers' ? name.slice(5) : name)) continue;
       const p = join(dir, name);
       if (sub === 'exec') {
         for (const rt of await readdir(runtimeRoot).catch(() => [] as string[])) {

@@ -21,6 +21,7 @@ import { register as fsck } from './fsck.ts';
 import { register as plan } from './plan.ts';
 import { register as check } from './check.ts';
 import { register as parse } from './parse.ts';
+import { register as run } from './run.ts';
 
 export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
 
@@ -42,4 +43,5 @@ export const commands: RegisterCommand[] = [
   parse,
   plan,
   check,
+  run,
 ];

@@ -15,7 +15,9 @@ import { newOwnerToken } from '../../util/owner.ts';
 export const KNOWN_RUNTIMES = ['runc', 'crun'] as const;
 
 /** The absolute path of `name` on PATH (or `name` itself when it is a path), if executable. */
-export function findOnPath(name: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+export function findOnPath(name: string, pathEnv?: string): string | undefined {
+  const sbinFallback = pathEnv === undefined;
+  pathEnv ??= process.env.PATH ?? '';
   const candidates = name.includes('/') ? [name] : pathEnv.split(delimiter).filter(Boolean).map((d) => join(d, name));
   for (const c of candidates) {
     try {
@@ -26,7 +28,7 @@ export function findOnPath(name: string, pathEnv = process.env.PATH ?? ''): stri
     }
   }
   // Root's PATH may lack sbin dirs where Debian puts runc.
-  if (!name.includes('/')) {
+  if (!name.includes('/') && sbinFallback) {
     for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) {
       const c = join(d, name);
       try {
@@ -103,11 +105,16 @@ async function doProbe(rt: Runtime, scratchDir: string): Promise<string | undefi
 
 /**
  * The runtime to use. `choice` is a name (runc, crun) or a path; without it every known runtime on
- * PATH is probed and the first that works is taken.
+ * PATH is probed and the first that works is taken. `pathEnv` replaces $PATH (and the sbin fallback).
  */
-export async function detectRuntime(choice: string | undefined, stateRoot: string, scratchDir: string): Promise<Runtime> {
+export async function detectRuntime(
+  choice: string | undefined,
+  stateRoot: string,
+  scratchDir: string,
+  pathEnv?: string,
+): Promise<Runtime> {
   if (choice) {
-    const path = findOnPath(choice);
+    const path = findOnPath(choice, pathEnv);
     if (!path) {
       throw new JettisonError('RUNTIME_NOT_FOUND', `OCI runtime ${choice} not found on PATH${choice === 'runc' || choice === 'crun' ? ` (install it: apt-get install ${choice})` : ''}`);
     }
@@ -116,7 +123,7 @@ export async function detectRuntime(choice: string | undefined, stateRoot: strin
     if (why !== undefined) throw new JettisonError('RUNTIME_BROKEN', `OCI runtime ${path} cannot run containers here: ${why}`);
     return rt;
   }
-  const found = KNOWN_RUNTIMES.map((n) => ({ n, path: findOnPath(n) })).filter((x) => x.path !== undefined);
+  const found = KNOWN_RUNTIMES.map((n) => ({ n, path: findOnPath(n, pathEnv) })).filter((x) => x.path !== undefined);
   if (found.length === 0) {
     throw new JettisonError('RUNTIME_NOT_FOUND', 'no OCI runtime found on PATH (looked for runc, crun): install runc (apt-get install runc)');
   }
