@@ -190,6 +190,15 @@ export class RegistryClient {
     const scopes = [repositoryScope(repository, ['pull'])];
     let received = 0;
     let failures = 0;
+    // Network chunks are small (16-64 KiB): hand the store 1 MiB pieces (fewer writes and awaits).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const take = (): Buffer => {
+      const out = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return out;
+    };
     for (;;) {
       const headers: Record<string, string> = {};
       if (received > 0) headers.range = `bytes=${received}-`;
@@ -212,13 +221,18 @@ export class RegistryClient {
           }
           received += c.length;
           onBytes?.(c.length);
-          yield c;
+          pending.push(c);
+          pendingBytes += c.length;
+          if (pendingBytes >= 1 << 20) yield take();
         }
         const expected = Number(res.headers['content-length'] ?? NaN);
         if (res.status === 200 && Number.isFinite(expected) && received < expected) throw new Error('connection closed early');
+        if (pendingBytes > 0) yield take();
         return;
       } catch (err) {
         if (err instanceof RegistryError && err.code !== 'NETWORK') throw err;
+        // What arrived before the failure is good: pass it on, then ask for the rest.
+        if (pendingBytes > 0) yield take();
         failures++;
         if (failures > this.retries) {
           throw new RegistryError('NETWORK', `failed to fetch ${desc.digest} from ${this.registry}/${repository}: ${(err as Error).message}`, {}, { cause: err });

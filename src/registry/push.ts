@@ -32,6 +32,8 @@ export interface PushOptions extends TransferOptions {
   mountFrom?: string;
   /** Upload blobs larger than this in PATCH chunks of this size (default: one PUT per blob). */
   chunkSize?: number;
+  /** Try cross-repository mounts (default true). */
+  mount?: boolean;
 }
 
 export type BlobOutcome = 'exists' | 'mounted' | 'pushed';
@@ -109,7 +111,7 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
       return;
     }
     const path = await store.pathOf(desc.digest);
-    const candidates = [
+    const candidates = opts.mount === false ? [] : [
       ...(mountFrom ? [mountFrom] : []),
       ...(await blobSources(store, desc.digest)).filter((s) => s.registry === ref.registry).map((s) => s.repository),
     ].filter((r, i, all) => r !== repo && all.indexOf(r) === i);
