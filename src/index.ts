@@ -15,3 +15,23 @@ export * from './image/manifest.ts';
 export * from './image/config.ts';
 export * from './store/index.ts';
 export * from './exporter/index.ts';
+export {
+  createWorker,
+  commitChanges,
+  layerDirs,
+  resolveUser,
+  resolveUserFrom,
+  type Worker,
+  type WorkerOptions,
+  type ProcessSpec,
+  type ExecOptions,
+  type ExecResult,
+  type Commit,
+  type Snapshot,
+  type SnapshotterName,
+  type Change,
+  type Runtime,
+  type ResolvedUser,
+  type MountSpec as WorkerMountSpec,
+  type NetworkMode as WorkerNetworkMode,
+} from './worker/index.ts';

@@ -168,6 +168,14 @@ test('a missing executable is an error from the runtime', async () => {
   });
 });
 
+test('busybox httpd serves /var/www (network none: loopback only)', async () => {
+  const r = await once({
+    args: sh('httpd -p 127.0.0.1:8080 -h /var/www -u www && sleep 0.3 && wget -qO- http://127.0.0.1:8080/'),
+    network: 'none',
+  });
+  assert.equal(r.stdout, '<h1>hello from busybox httpd</h1>\n', r.stderr);
+});
+
 test('an AbortSignal kills the container and leaves no mount, container or bundle behind', async () => {
   const snap = await worker.prepare([layer]);
   const ac = new AbortController();
