@@ -124,8 +124,10 @@ export class RegistryClient {
     const url = typeof target === 'string' ? this.url(target) : target;
     let scopes = opts.scopes;
     let authRetried = false;
+    // Credentials go to the registry's own origin only (an upload Location may point elsewhere).
+    const sameOrigin = url.origin === this.endpoint.origin;
     for (let attempt = 0; ; attempt++) {
-      const authorization = await this.auth.authorization(scopes);
+      const authorization = sameOrigin ? await this.auth.authorization(scopes) : undefined;
       const headers: Record<string, string> = { ...opts.headers };
       if (authorization) headers.authorization = authorization;
       let res: HttpResponse;
@@ -139,7 +141,7 @@ export class RegistryClient {
         }
         throw err;
       }
-      if (res.status === 401 && !authRetried) {
+      if (res.status === 401 && !authRetried && sameOrigin) {
         const next = await this.auth.unauthorized(parseChallenges(res.headers['www-authenticate']), scopes, authorization);
         if (next) {
           await drain(res);

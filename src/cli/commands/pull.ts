@@ -69,12 +69,14 @@ export class TransferDisplay {
       this.lines.set(e.id, line);
       this.order.push(e.id);
     }
-    line.status = done ?? this.activeLabel(e);
+    const status = done ?? this.activeLabel(e);
+    const changed = status !== line.status;
+    line.status = status;
     line.current = e.current;
     line.total = e.total;
     line.bar = !done && (e.action === 'downloading' || e.action === 'uploading');
-    const now = Date.now();
-    if (done || now - this.lastDraw > 100) this.draw();
+    // A new state shows at once; byte counts at most ten times a second.
+    if (changed || Date.now() - this.lastDraw > 100) this.draw();
   };
 
   private draw(): void {
