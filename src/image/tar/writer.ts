@@ -103,16 +103,17 @@ function pathItem(rel: string, abs: string, st: BigIntStats, xt: XattrTree | und
 /** Every entry under `root`/`rel` (rel itself excluded), depth first. */
 async function walk(root: string, rel: string, visit: (rel: string, abs: string, st: BigIntStats) => Promise<boolean | void>): Promise<void> {
   const names = await readdir(rel === '' ? root : join(root, rel));
-  for (const name of names) {
-    const r = childRel(rel, name);
+  const stats = await Promise.all(names.map((name) => lstat(join(root, childRel(rel, name)), { bigint: true })));
+  for (let i = 0; i < names.length; i++) {
+    const r = childRel(rel, names[i]);
     const abs = join(root, r);
-    const st = await lstat(abs, { bigint: true });
+    const st = stats[i];
     const descend = await visit(r, abs, st);
     if (st.isDirectory() && descend !== false) await walk(root, r, visit);
   }
 }
 
-async function planDir(root: string, xt: XattrTree | undefined, overlay: boolean): Promise<Item[]> {
+async function planDir(root: string, overlay: boolean): Promise<Item[]> {
   const items: Item[] = [];
   await walk(root, '', async (rel, abs, st) => {
     if (entryType(st) === undefined) return;
@@ -121,17 +122,28 @@ async function planDir(root: string, xt: XattrTree | undefined, overlay: boolean
       items.push({ rel: wh, key: Buffer.from(wh), kind: 'whiteout' });
       return;
     }
-    items.push(pathItem(rel, abs, st, xt));
-    if (overlay && st.isDirectory()) {
-      const x = xt?.get(abs);
-      const opaque = x?.get('trusted.overlay.opaque') ?? x?.get('user.overlay.opaque');
-      if (opaque && opaque.toString() === 'y') {
-        const m = childRel(rel, OPAQUE_MARKER);
-        items.push({ rel: m, key: Buffer.from(m), kind: 'opaque' });
-      }
-    }
+    items.push(pathItem(rel, abs, st, undefined));
   });
   return items;
+}
+
+/** Attaches xattrs to walked items; in an overlay upper dir, adds the opaque markers they imply. */
+function attachXattrs(items: Item[], xt: XattrTree, overlay: boolean): Item[] {
+  const markers: Item[] = [];
+  for (const item of items) {
+    if (item.kind !== 'path') continue;
+    const x = xt.get(item.abs!);
+    if (!x) continue;
+    item.xattrs = filterXattrs(x);
+    if (overlay && item.st!.isDirectory()) {
+      const opaque = x.get('trusted.overlay.opaque') ?? x.get('user.overlay.opaque');
+      if (opaque && opaque.toString() === 'y') {
+        const m = childRel(item.rel, OPAQUE_MARKER);
+        markers.push({ rel: m, key: Buffer.from(m), kind: 'opaque' });
+      }
+    }
+  }
+  return items.concat(markers);
 }
 
 async function sameContent(a: string, b: string, size: bigint): Promise<boolean> {
@@ -235,8 +247,10 @@ async function plan(source: LayerSource, opts: WriteLayerOptions): Promise<Item[
     items = await planDiff(source.lower, source.upper, lx, ux);
   } else {
     const root = source.type === 'dir' ? source.dir : source.upper;
-    const xt = useXattrs ? await readXattrTree(root) : undefined;
-    items = await planDir(root, xt, source.type === 'overlay');
+    const overlay = source.type === 'overlay';
+    // one getfattr process reads the tree's xattrs while we walk it
+    const [xt, walked] = await Promise.all([useXattrs ? readXattrTree(root) : undefined, planDir(root, overlay)]);
+    items = xt ? attachXattrs(walked, xt, overlay) : walked;
     if (opts.xattrs === false) for (const i of items) i.xattrs = undefined;
   }
   items.sort((a, b) => Buffer.compare(a.key, b.key));
