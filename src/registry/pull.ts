@@ -76,6 +76,10 @@ function clientFor(ref: ImageReference, endpoint: URL, config: RegistryConfig, o
     // A failing mirror should hand over to the registry quickly.
     retries: credentialHost === ref.registry ? opts.retries : Math.min(opts.retries ?? 3, 1),
     retryDelayMs: opts.retryDelayMs,
+    onRetry: (what) => {
+      const digest = /sha256:[a-f0-9]{64}/.exec(what)?.[0];
+      opts.onProgress?.({ id: digest ?? formatReference(ref), action: 'retrying', current: 0, total: 0 });
+    },
   });
 }
 
