@@ -15,6 +15,7 @@ import type { Descriptor, Digest } from './types.ts';
 
 export type { Compression } from './compression.ts';
 export { compressionOf, layerMediaType, zstdAvailable } from './compression.ts';
+export { applyLayerTar, writeLayerTar, type ApplyMode, type ApplyOptions, type ApplyResult, type LayerSource, type WriteLayerOptions } from './tar/index.ts';
 
 export interface EncodeLayerOptions {
   compression: Compression;

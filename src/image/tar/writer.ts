@@ -135,6 +135,16 @@ function attachXattrs(items: Item[], xt: XattrTree, overlay: boolean): Item[] {
     const x = xt.get(item.abs!);
     if (!x) continue;
     item.xattrs = filterXattrs(x);
+    if (overlay) {
+      for (const k of ['redirect', 'metacopy']) {
+        if (x.has(`trusted.overlay.${k}`) || x.has(`user.overlay.${k}`)) {
+          throw new JettisonError(
+            'OVERLAY_UNSUPPORTED',
+            `${item.abs}: has overlay ${k} metadata, so the upper dir alone does not hold its content; mount with redirect_dir=off,metacopy=off or use a diff source`,
+          );
+        }
+      }
+    }
     if (overlay && item.st!.isDirectory()) {
       const opaque = x.get('trusted.overlay.opaque') ?? x.get('user.overlay.opaque');
       if (opaque && opaque.toString() === 'y') {

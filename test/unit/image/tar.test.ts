@@ -204,6 +204,23 @@ describe('writer', () => {
   });
 });
 
+describe('writer options and refusals', () => {
+  test('xattrs: false writes no SCHILY records', async () => {
+    const buf = await tarOf({ type: 'dir', dir: makeTree() }, { xattrs: false });
+    assert.ok(!buf.includes('SCHILY.xattr'));
+    for (const h of await headers(buf)) assert.equal(h.xattrs.size, 0);
+  });
+
+  test('an overlay upper dir with redirect or metacopy metadata is refused (its content is not all there)', async () => {
+    for (const attr of ['user.overlay.redirect', 'user.overlay.metacopy']) {
+      const d = fresh('upper');
+      mkdirSync(join(d, 'moved'));
+      execFileSync('setfattr', ['-n', attr, '-v', '/old', join(d, 'moved')]);
+      await assert.rejects(tarOf({ type: 'overlay', upper: d }), /overlay (redirect|metacopy) metadata/);
+    }
+  });
+});
+
 describe('round trips through the applier (merge mode)', () => {
   test('write a tree → tar → apply → the same tree', async () => {
     const d = makeTree();
