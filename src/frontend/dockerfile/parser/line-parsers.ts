@@ -34,70 +34,55 @@ export interface SplitCommand {
   restOffset: number;
 }
 
-const SPACES = 0;
-const WORD = 1;
-const QUOTE = 2;
-
 /**
  * Leading `--flag[=value]` words (quotes and `\` escapes processed, `--` ends them). Returns the
  * flags and the offset in `s` where the arguments begin.
  */
 export function extractBuilderFlags(s: string): { flags: string[]; restIndex: number } {
   const flags: string[] = [];
-  let phase = SPACES;
-  let word = '';
-  let quote = 0;
-  let blankOK = false;
-  let ch = 0;
-  for (let pos = 0; pos <= s.length; pos++) {
-    if (pos !== s.length) ch = s.charCodeAt(pos);
-    if (phase === SPACES) {
-      if (pos === s.length) break;
-      if (isSpace(ch)) continue;
-      if (ch !== 0x2d || pos + 1 === s.length || s.charCodeAt(pos + 1) !== 0x2d) return { flags, restIndex: pos };
-      phase = WORD;
-    }
-    if (pos === s.length) {
-      if (word !== '--' && (blankOK || word.length > 0)) flags.push(word);
-      break;
-    }
-    if (phase === WORD) {
-      if (isSpace(ch)) {
-        phase = SPACES;
+  const n = s.length;
+  let pos = 0;
+  for (;;) {
+    while (pos < n && isSpace(s.charCodeAt(pos))) pos++;
+    if (pos >= n) return { flags, restIndex: n };
+    if (s.charCodeAt(pos) !== 0x2d || pos + 1 === n || s.charCodeAt(pos + 1) !== 0x2d) return { flags, restIndex: pos };
+    // A word starting with "--": copied in slices between quotes and escapes, which are removed.
+    let word = '';
+    let seg = pos;
+    let quote = 0;
+    let blankOK = false;
+    for (;;) {
+      if (pos >= n) {
+        word += s.slice(seg, n);
+        if (word !== '--' && (blankOK || word.length > 0)) flags.push(word);
+        return { flags, restIndex: n };
+      }
+      const ch = s.charCodeAt(pos);
+      if (quote === 0 && isSpace(ch)) {
+        word += s.slice(seg, pos);
         if (word === '--') return { flags, restIndex: pos };
         if (blankOK || word.length > 0) flags.push(word);
-        word = '';
-        blankOK = false;
-        continue;
+        break;
       }
-      if (ch === 0x27 || ch === 0x22) {
-        quote = ch;
+      if (quote === 0 ? ch === 0x27 || ch === 0x22 : ch === quote) {
+        word += s.slice(seg, pos);
+        quote = quote === 0 ? ch : 0;
         blankOK = true;
-        phase = QUOTE;
-        continue;
-      }
-      if (ch === 0x5c) {
-        if (pos + 1 === s.length) continue;
+        seg = ++pos;
+      } else if (ch === 0x5c) {
+        word += s.slice(seg, pos);
+        if (pos + 1 === n) {
+          quote = 0;
+          seg = ++pos;
+        } else {
+          seg = pos + 1;
+          pos += 2;
+        }
+      } else {
         pos++;
       }
-      word += s[pos];
-      continue;
     }
-    // QUOTE
-    if (ch === quote) {
-      phase = WORD;
-      continue;
-    }
-    if (ch === 0x5c) {
-      if (pos + 1 === s.length) {
-        phase = WORD;
-        continue;
-      }
-      pos++;
-    }
-    word += s[pos];
   }
-  return { flags, restIndex: s.length };
 }
 
 /** Keyword, flags and argument text of a logical line (BuildKit's splitCommand). */
@@ -131,56 +116,47 @@ interface Word {
 export function parseWords(rest: string, escape: string): Word[] {
   const esc = escape.charCodeAt(0);
   const words: Word[] = [];
-  let phase = SPACES;
-  let word = '';
-  let quote = 0;
-  let blankOK = false;
-  let start = 0;
-  for (let pos = 0; pos <= rest.length; pos++) {
-    let ch = pos < rest.length ? rest.charCodeAt(pos) : -1;
-    if (phase === SPACES) {
-      if (pos === rest.length) break;
-      if (isSpace(ch)) continue;
-      phase = WORD;
-      start = pos;
-    }
-    if (pos === rest.length) {
-      if (blankOK || word.length > 0) words.push({ text: word, start });
-      break;
-    }
-    if (phase === WORD) {
-      if (isSpace(ch)) {
-        phase = SPACES;
-        if (blankOK || word.length > 0) words.push({ text: word, start });
-        word = '';
-        blankOK = false;
-        continue;
-      }
-      if (ch === 0x27 || ch === 0x22) {
-        quote = ch;
-        blankOK = true;
-        phase = QUOTE;
-      }
-      if (ch === esc) {
-        if (pos + 1 === rest.length) continue;
-        word += rest[pos];
+  const n = rest.length;
+  let pos = 0;
+  while (pos < n) {
+    while (pos < n && isSpace(rest.charCodeAt(pos))) pos++;
+    if (pos >= n) break;
+    const start = pos;
+    let quote = 0;
+    let blankOK = false;
+    let end = n;
+    while (pos < n) {
+      const ch = rest.charCodeAt(pos);
+      if (quote === 0) {
+        if (isSpace(ch)) {
+          end = pos;
+          break;
+        }
+        if (ch === 0x27 || ch === 0x22) {
+          quote = ch;
+          blankOK = true;
+        } else if (ch === esc) {
+          if (pos + 1 === n) {
+            end = n - 1;
+            pos = n;
+            break;
+          }
+          pos++;
+        }
+      } else if (ch === quote) {
+        quote = 0;
+      } else if (ch === esc && quote !== 0x27) {
+        if (pos + 1 === n) {
+          end = n - 1;
+          pos = n;
+          break;
+        }
         pos++;
-        ch = rest.charCodeAt(pos);
       }
-      word += rest[pos];
-      continue;
-    }
-    // QUOTE
-    if (ch === quote) phase = WORD;
-    if (ch === esc && quote !== 0x27) {
-      if (pos + 1 === rest.length) {
-        phase = WORD;
-        continue;
-      }
-      word += rest[pos];
       pos++;
     }
-    word += rest[pos];
+    const text = rest.slice(start, end);
+    if (blankOK || text.length > 0) words.push({ text, start });
   }
   return words;
 }

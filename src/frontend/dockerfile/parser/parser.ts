@@ -29,20 +29,23 @@ const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
  * and at `lines[k]`:`columns[k]` in the file.
  */
 class LineMap {
-  readonly offsets: number[] = [];
-  readonly lines: number[] = [];
-  readonly columns: number[] = [];
+  /** offset, line, column of each piece, flattened. */
+  private readonly pieces: number[] = [];
+
+  reset(line: number, column: number): void {
+    this.pieces.length = 0;
+    this.pieces.push(0, line, column);
+  }
 
   add(offset: number, line: number, column: number): void {
-    this.offsets.push(offset);
-    this.lines.push(line);
-    this.columns.push(column);
+    this.pieces.push(offset, line, column);
   }
 
   at(offset: number): { line: number; column: number } {
-    let k = this.offsets.length - 1;
-    while (k > 0 && this.offsets[k] > offset) k--;
-    return { line: this.lines[k], column: this.columns[k] + (offset - this.offsets[k]) };
+    const p = this.pieces;
+    let k = p.length - 3;
+    while (k > 0 && p[k] > offset) k -= 3;
+    return { line: p[k + 1], column: p[k + 2] + (offset - p[k]) };
   }
 }
 
@@ -86,6 +89,8 @@ class Parser {
   private end = 0;
   /** 1-based number of the current physical line. */
   private lineNo = 0;
+  /** Positions of the logical line being parsed (reused). */
+  private readonly map = new LineMap();
 
   constructor(text: string, file: string) {
     this.text = text;
@@ -143,8 +148,8 @@ class Parser {
       const first = trimContinuation(trimmed.charCodeAt(0) === 0x23 ? '' : trimmed, this.escape);
       if (!first.continues && first.text === '') continue;
 
-      const map = new LineMap();
-      map.add(0, startLine, lead + 1);
+      const map = this.map;
+      map.reset(startLine, lead + 1);
       let line = first.text;
       let continues = first.continues;
       let sawEmpty = false;
