@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createLayer, unpackLayer, type EncodedLayer } from '../src/image/layer.ts';
 import { openStore } from '../src/store/index.ts';
 
+/** The shape bench/harness.ts expects (kept local so this file stands alone). */
 export interface Bench {
   name: string;
   goal?: string;
@@ -26,6 +27,8 @@ let applied = 0;
 
 function makeTree(): void {
   work = mkdtempSync(join(tmpdir(), 'jettison-bench-layer-'));
+  const dir = work;
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   tree = join(work, 'tree');
   const random = randomBytes(MB);
   const text = Buffer.from('lorem ipsum dolor sit amet, consectetur adipiscing elit\n'.repeat(Math.ceil(MB / 56))).subarray(0, MB);
