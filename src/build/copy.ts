@@ -202,10 +202,15 @@ async function hashFile(path: string): Promise<string> {
  * --chmod), owner (after --chown or reset), link target and content digest. Stable across hosts and
  * times: no mtimes, no host paths.
  */
-export async function copyDigest(req: CopyRequest, destRoot: string, cache?: FileHashCache): Promise<{ digest: Digest; files: number; bytes: number }> {
+export async function copyDigest(
+  req: CopyRequest,
+  destRoot: string,
+  cache?: FileHashCache,
+): Promise<{ digest: Digest; files: number; bytes: number; perFile: Record<string, Digest> }> {
   const h = createHash('sha256');
   let files = 0;
   let bytes = 0;
+  const perFile: Record<string, Digest> = {};
   for await (const e of planCopy(req, destRoot)) {
     const o = owner(req, e.stat);
     const mode = req.chmod ?? e.stat.mode & 0o7777;
@@ -217,10 +222,12 @@ export async function copyDigest(req: CopyRequest, destRoot: string, cache?: Fil
     } else if (e.stat.isCharacterDevice() || e.stat.isBlockDevice()) {
       content = String(e.stat.rdev);
     }
-    h.update(`${e.dest}\0${typeOf(e.stat)}\0${mode.toString(8)}\0${o.uid}:${o.gid}\0${e.linkTarget ?? ''}\0${content}\n`);
+    const line = `${e.dest}\0${typeOf(e.stat)}\0${mode.toString(8)}\0${o.uid}:${o.gid}\0${e.linkTarget ?? ''}\0${content}\n`;
+    h.update(line);
+    perFile[e.dest] = `sha256:${createHash('sha256').update(line).digest('hex')}`;
     files++;
   }
-  return { digest: `sha256:${h.digest('hex')}`, files, bytes };
+  return { digest: `sha256:${h.digest('hex')}`, files, bytes, perFile };
 }
 
 /** Creates the missing directories of `rel` inside destRoot (0755, owned by chown or root); returns the resolved host path. */

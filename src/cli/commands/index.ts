@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { CliIO, GlobalOptions } from '../context.ts';
+import { register as buildCmd } from './build.ts';
 import { register as cekit } from './cekit.ts';
 import { register as pull } from './pull.ts';
 import { register as push } from './push.ts';
@@ -26,22 +27,23 @@ import { register as run } from './run.ts';
 export type RegisterCommand = (program: Command, io: CliIO, globals: () => GlobalOptions) => void;
 
 export const commands: RegisterCommand[] = [
-  cekit,
-  pull,
-  push,
-  login,
-  logout,
+  buildCmd,
+  run,
   images,
   inspect,
   tag,
   rmi,
+  pull,
+  push,
+  login,
+  logout,
   save,
   load,
   importCmd,
   prune,
   fsck,
-  parse,
   plan,
   check,
-  run,
+  parse,
+  cekit,
 ];

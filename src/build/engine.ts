@@ -1,0 +1,396 @@
+/**
+ * `build()`: the library's main entry, what `jettison build` is a shell over.
+ *
+ *   context → Dockerfile → plan (frontend) → base images resolved (store, else pulled) → graph of
+ *   content-addressed vertices → solve (parallel, cached) on the worker → image (config, manifest) in
+ *   the store → outputs (store tags, OCI layout, docker archive, local dir, tar, registry).
+ *
+ * Progress goes out as ProgressEvents (src/progress renders them). Every failure leaves the store and
+ * the cache consistent: blobs and cache records are only ever written whole, refs last.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { JettisonError } from '../errors.ts';
+import { parseDockerfile, planBuild, type BuildPlan, type Step } from '../frontend/dockerfile/index.ts';
+import { createImageConfig } from '../image/config.ts';
+import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from '../image/platform.ts';
+import { normalizeReference } from '../image/reference.ts';
+import type { Descriptor, HistoryEntry, ImageConfig, Platform } from '../image/types.ts';
+import type { ProgressEvent, StageSize } from '../progress/index.ts';
+import { fromSolverEvent } from '../progress/index.ts';
+import { pullImage, resolveRegistryConfig, type RegistryConfig } from '../registry/index.ts';
+import { BuildCache, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
+import { openStore, readImage, writeImage } from '../store/index.ts';
+import type { LocalStore } from '../store/index.ts';
+import { createWorker, type Worker } from '../worker/index.ts';
+import { openContext, type BuildContext } from '../context/source.ts';
+import { buildGraph, historyOf, type ResolvedImage, type StageState } from './graph.ts';
+import { createExecutor } from './execute.ts';
+import { exportImage, type OutputSpec, type ExportResult } from './outputs.ts';
+import { ContextHashCache } from './hash-cache.ts';
+
+export interface SecretSpec {
+  id: string;
+  /** A file to read the value from. */
+  src?: string;
+  /** An environment variable to read the value from. */
+  env?: string;
+}
+
+export interface BuildOptions {
+  /** The context: a directory, "-" (a tar on `stdin`), or a git URL. */
+  context: string;
+  /** The Dockerfile: a path (relative to cwd), "-" for stdin; default <context>/Dockerfile. */
+  dockerfile?: string;
+  /** Dockerfile text given directly (CEKit, programs); wins over `dockerfile`. */
+  dockerfileText?: string;
+  /** Name used in messages for dockerfileText. */
+  dockerfileName?: string;
+  cwd?: string;
+  stdin?: Readable;
+  env?: NodeJS.ProcessEnv;
+  /** Store root (else $JETTISON_ROOT, else the per-user default). */
+  root?: string;
+  store?: LocalStore;
+  target?: string;
+  buildArgs?: Record<string, string>;
+  tags?: string[];
+  labels?: Record<string, string>;
+  noCache?: boolean;
+  noCacheFilter?: string[];
+  /** Always pull base images, even when the store has them. */
+  pull?: boolean;
+  /** The default network of RUN steps (BuildKit's default: the host's). */
+  network?: 'host' | 'none';
+  secrets?: SecretSpec[];
+  /** --build-context NAME=PATH | NAME=docker-image://REF */
+  buildContexts?: Record<string, string>;
+  /** Target platform; only the host's is supported. */
+  platform?: string;
+  jobs?: number;
+  outputs?: OutputSpec[];
+  registry?: { insecureRegistries?: string[]; registryMirrors?: string[] };
+  runtime?: string;
+  /** Layer compression (default gzip). */
+  compression?: 'gzip' | 'zstd' | 'none';
+  /** Squash the layers the final stage adds on top of its base into one (CEKit's default). */
+  squash?: boolean;
+  onEvent?: (e: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  /** The image ID: the config digest, as `docker images` shows it. */
+  imageId: string;
+  manifest: Descriptor;
+  config: ImageConfig;
+  /** Fully qualified names tagged in the store. */
+  tags: string[];
+  /** Size of the final image and of each stage built (jettisoned = not part of the final image). */
+  stages: StageSize[];
+  /** Stages of the Dockerfile the target did not need, with the reason. */
+  skipped: { index: number; name: string | null; reason: string }[];
+  exported: ExportResult[];
+  durationMs: number;
+  /** The plan that was built. */
+  plan: BuildPlan;
+  /** Steps that ran and were cached. */
+  stats: { ran: number; cached: number };
+}
+
+async function readSecrets(specs: SecretSpec[], env: NodeJS.ProcessEnv, cwd: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  for (const s of specs) {
+    if (s.env !== undefined) {
+      const v = env[s.env];
+      if (v === undefined) throw new JettisonError('SECRET', `secret ${s.id}: environment variable ${s.env} is not set`);
+      out.set(s.id, Buffer.from(v));
+    } else {
+      const file = resolve(cwd, s.src ?? s.id);
+      try {
+        out.set(s.id, await readFile(file));
+      } catch {
+        throw new JettisonError('SECRET', `secret ${s.id}: cannot read ${s.src ?? s.id}`);
+      }
+    }
+  }
+  return out;
+}
+
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const emit = (e: ProgressEvent) => opts.onEvent?.(e);
+  emit({ type: 'build.started', time: started });
+
+  const platform: Platform = hostPlatform();
+  if (opts.platform) {
+    const want = parsePlatform(opts.platform);
+    if (!platformMatches(want, platform)) {
+      throw new JettisonError('PLATFORM', `platform ${formatPlatform(want)} is not supported: jettison builds for the host platform (${formatPlatform(platform)}) only`);
+    }
+  }
+
+  const store = opts.store ?? openStore(opts.root, env);
+  const unregisterRoots = registerCacheGcRoots();
+  const contexts = new Map<string, BuildContext>();
+  let worker: Worker | undefined;
+  try {
+    // 1. The Dockerfile and the context.
+    let dockerfileText: string;
+    let dockerfileName: string;
+    let dockerfilePath: string | undefined;
+    const stdinText = async () => {
+      if (!opts.stdin) throw new JettisonError('USAGE', 'no standard input to read the Dockerfile from');
+      const chunks: Buffer[] = [];
+      for await (const c of opts.stdin) chunks.push(Buffer.from(c as Buffer));
+      return Buffer.concat(chunks).toString('utf8');
+    };
+    if (opts.dockerfileText !== undefined) {
+      dockerfileText = opts.dockerfileText;
+      dockerfileName = opts.dockerfileName ?? 'Dockerfile';
+    } else if (opts.dockerfile === '-') {
+      dockerfileText = await stdinText();
+      dockerfileName = 'Dockerfile';
+    } else {
+      dockerfilePath = opts.dockerfile ? resolve(cwd, opts.dockerfile) : undefined;
+      dockerfileName = opts.dockerfile ?? 'Dockerfile';
+      dockerfileText = ''; // read below, once the context is known
+    }
+    const unpackTar = async (into: string) => {
+      if (!opts.stdin) throw new JettisonError('USAGE', 'no standard input to read the context from');
+      const { applyLayerTar } = await import('../image/tar/index.ts');
+      await applyLayerTar(opts.stdin, into, { mode: 'merge', sameOwner: false });
+    };
+    const main = await openContext(opts.context, { cwd, ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), unpackTar });
+    contexts.set('context', main);
+    if (opts.dockerfileText === undefined && opts.dockerfile !== '-') {
+      const path = dockerfilePath ?? join(main.root, 'Dockerfile');
+      try {
+        dockerfileText = await readFile(path, 'utf8');
+      } catch {
+        throw new JettisonError('DOCKERFILE_NOT_FOUND', `failed to read dockerfile: open ${opts.dockerfile ?? 'Dockerfile'}: no such file or directory`);
+      }
+    }
+
+    // 2. Plan.
+    const df = parseDockerfile(dockerfileText, { file: dockerfileName });
+    const plan = planBuild(df, { ...(opts.target ? { target: opts.target } : {}), buildArgs: opts.buildArgs ?? {} });
+    for (const arg of plan.unusedBuildArgs) {
+      emit({ type: 'warning', time: Date.now(), message: `build argument ${arg} was not consumed (no ARG ${arg} in the stages built)` });
+    }
+
+    // Named contexts.
+    const named = new Map<string, { kind: 'dir'; name: string } | { kind: 'image'; ref: string }>();
+    for (const [name, value] of Object.entries(opts.buildContexts ?? {})) {
+      if (value.startsWith('docker-image://')) named.set(name, { kind: 'image', ref: value.slice('docker-image://'.length) });
+      else {
+        const c = await openContext(value, { cwd });
+        contexts.set(name, c);
+        named.set(name, { kind: 'dir', name });
+      }
+    }
+
+    // 3. Base images: the store, else the registry (through mirrors), once per reference.
+    const registryConfig: RegistryConfig = await resolveRegistryConfig(opts.registry ?? {}, env);
+    const resolved = new Map<string, Promise<ResolvedImage>>();
+    const resolveImage = (ref: string): Promise<ResolvedImage> => {
+      let name: string;
+      try {
+        name = normalizeReference(ref);
+      } catch (err) {
+        throw new JettisonError('BAD_REFERENCE', `failed to parse stage name "${ref}": ${(err as Error).message}`);
+      }
+      let p = resolved.get(name);
+      if (!p) {
+        p = (async () => {
+          const id = `metadata:${name}`;
+          const t0 = Date.now();
+          emit({ type: 'vertex.started', time: t0, id, name: `[internal] load metadata for ${name}` });
+          try {
+            let image = opts.pull ? undefined : await readImage(store, name, platform).catch(() => undefined);
+            if (!image) {
+              await pullImage(name, {
+                store,
+                config: registryConfig,
+                platform,
+                onProgress: (e) => emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${e.id.slice(0, 19)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
+              });
+              image = await readImage(store, name, platform);
+            }
+            emit({ type: 'vertex.done', time: Date.now(), id, durationMs: Date.now() - t0 });
+            return { name, manifest: image.manifestDescriptor, config: image.config, layers: image.manifest.layers };
+          } catch (err) {
+            emit({ type: 'vertex.error', time: Date.now(), id, error: (err as Error).message, canceled: false });
+            throw err;
+          }
+        })();
+        resolved.set(name, p);
+      }
+      return p;
+    };
+
+    const hashCache = await ContextHashCache.open(store.root, main.root);
+    const graph = await buildGraph({
+      plan,
+      platform,
+      contexts,
+      resolveImage,
+      namedContext: (n) => named.get(n),
+      hashCache,
+      scope: dockerfilePath ?? dockerfileName,
+    });
+    await hashCache.save();
+
+    // 4. Solve.
+    worker = await createWorker({ root: store.root, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+    if (worker.snapshotter !== 'overlay') {
+      emit({ type: 'warning', time: Date.now(), message: `using the ${worker.snapshotter} snapshotter: ${worker.snapshotterReason}` });
+    }
+    const stepByKey = new Map<string, { step: Step; stage: StageState }>();
+    for (const st of graph.stages.values()) {
+      st.lowered.steps.forEach((s, i) => {
+        const v = st.stepVertices[i];
+        if (v) stepByKey.set(v.key, { step: s, stage: st });
+      });
+    }
+    const describe = (v: Vertex): string => {
+      const hit = stepByKey.get(v.key);
+      if (!hit) return v.name;
+      return `${hit.step.location.file}:${hit.step.location.line}: ${v.name}`;
+    };
+    const cache = new BuildCache(store.root);
+    const execute = createExecutor({
+      store,
+      worker,
+      contexts,
+      contextOf: graph.contextOf,
+      secrets: await readSecrets(opts.secrets ?? [], env, cwd),
+      network: opts.network ?? 'host',
+      compression: opts.compression ?? 'gzip',
+      ...(env.SOURCE_DATE_EPOCH ? { sourceDateEpoch: Number(env.SOURCE_DATE_EPOCH) } : {}),
+      describe,
+      stepOf: (v) => stepByKey.get(v.key)?.step,
+    });
+    const targets: Vertex[] = [graph.target.last];
+    let report;
+    try {
+      report = await solve(targets, {
+        execute,
+        ...(opts.jobs ? { jobs: opts.jobs } : {}),
+        cache: solverCache(cache, {
+          verify: async (result) => {
+            for (const l of result.layers) if (!(await store.has(l.descriptor.digest))) return false;
+            return true;
+          },
+        }),
+        ...(opts.noCache ? { noCache: true } : {}),
+        ...(opts.noCacheFilter?.length ? { noCacheFilter: opts.noCacheFilter.map((s) => s.toLowerCase()) } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        onEvent: (e) => emit(fromSolverEvent(e)),
+      });
+    } catch (err) {
+      if (err instanceof SolveFailure) {
+        const cause = (err as Error & { cause?: unknown }).cause;
+        const message = cause instanceof Error ? cause.message : err.message;
+        throw new JettisonError(err.code === 'CANCELED' ? 'CANCELED' : 'BUILD_FAILED', message, { cause: err });
+      }
+      throw err;
+    }
+    const resultOf = (v: Vertex): CachedResult => {
+      const r = report.results.get(v.key);
+      if (!r) throw new JettisonError('BUILD', `internal: no result for ${v.name}`);
+      return r;
+    };
+
+    // 5. The image.
+    const target = graph.target;
+    const finalResult = resultOf(target.last);
+    let layers = finalResult.layers;
+    const history = imageHistory(target, report.results);
+    if (opts.squash) {
+      const baseCount = target.baseImage ? target.baseImage.layers.length : 0;
+      if (layers.length - baseCount > 1) {
+        const { squashLayers } = await import('./squash.ts');
+        const squashed = await squashLayers(store, worker, layers.slice(baseCount), opts.compression ?? 'gzip');
+        layers = [...layers.slice(0, baseCount), squashed];
+        const own = history.slice(history.length - target.lowered.steps.length);
+        const kept = history.slice(0, history.length - own.length);
+        history.length = 0;
+        history.push(...kept, ...own.map((h) => ({ ...h, empty_layer: true })));
+        history[history.length - 1] = { ...history[history.length - 1], empty_layer: false, comment: 'squashed' };
+        delete history[history.length - 1].empty_layer;
+      }
+    }
+    const created = env.SOURCE_DATE_EPOCH ? new Date(Number(env.SOURCE_DATE_EPOCH) * 1000).toISOString() : new Date().toISOString();
+    for (const h of history) if (!h.created) h.created = created;
+    const containerConfig = structuredClone(target.lowered.config);
+    if (opts.labels && Object.keys(opts.labels).length > 0) containerConfig.Labels = { ...(containerConfig.Labels ?? {}), ...opts.labels };
+    if (containerConfig.OnBuild && containerConfig.OnBuild.length === 0) containerConfig.OnBuild = null;
+    const config = createImageConfig({
+      platform,
+      diffIDs: layers.map((l) => l.diffID),
+      config: containerConfig,
+      history,
+      created,
+      ...(target.lowered.author ? { author: target.lowered.author } : {}),
+    });
+    const tags = (opts.tags ?? []).map((t) => normalizeReference(t));
+    const written = await writeImage(store, config, layers.map((l) => l.descriptor));
+    for (const t of tags) await store.setRef(t, written.manifest);
+
+    // Sizes: the final image beside each stage that was thrown away.
+    const stages: StageSize[] = [];
+    for (const st of graph.stages.values()) {
+      const r = report.results.get(st.last.key);
+      if (!r) continue;
+      const size = (st === target ? layers : r.layers).reduce((n, l) => n + l.descriptor.size, 0);
+      stages.push({ name: st.name, size, jettisoned: st !== target, ...(st === target ? { final: true } : {}) });
+    }
+
+    // 6. Outputs.
+    const exported: ExportResult[] = [];
+    const outputs = opts.outputs ?? [{ type: 'image' }];
+    for (const out of outputs) {
+      exported.push(await exportImage(out, { store, worker, manifest: written.manifest, config, layers, tags, registryConfig, cwd, emit }));
+    }
+    await store.releaseLease();
+    const durationMs = Date.now() - started;
+    const imageSize = layers.reduce((n, l) => n + l.descriptor.size, 0);
+    emit({ type: 'build.done', time: Date.now(), durationMs, image: { id: written.config.digest, size: imageSize }, stages });
+    return {
+      imageId: written.config.digest,
+      manifest: written.manifest,
+      config,
+      tags,
+      stages,
+      skipped: plan.skipped.map((s) => ({ index: s.stage, name: plan.stages[s.stage].name, reason: s.reason })),
+      exported,
+      durationMs,
+      plan,
+      stats: { ran: report.stats.ran, cached: report.stats.cached },
+    };
+  } catch (err) {
+    emit({ type: 'build.done', time: Date.now(), durationMs: Date.now() - started, error: (err as Error).message });
+    throw err;
+  } finally {
+    unregisterRoots();
+    if (worker) await worker.close().catch(() => undefined);
+    for (const c of contexts.values()) await c.close().catch(() => undefined);
+  }
+}
+
+/** The final image's history: its base's entries, then one per step, with empty_layer where no layer was made. */
+function imageHistory(target: StageState, results: Map<string, CachedResult>): HistoryEntry[] {
+  const own = historyOf(target.lowered.steps, (i) => {
+    const v = target.stepVertices[i];
+    if (!v) return false;
+    const before = results.get(v.inputs[0].key)?.layers.length;
+    const after = results.get(v.key)?.layers.length;
+    return before !== undefined && after !== undefined && after === before;
+  });
+  return [...target.baseHistory.map((h) => ({ ...h })), ...own];
+}
+

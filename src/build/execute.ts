@@ -1,0 +1,430 @@
+/**
+ * What each vertex of a build graph does when the solver runs it, on the worker:
+ * - image: its layers (already in the store: bases are pulled before solving); scratch/context: nothing;
+ * - exec (RUN): a snapshot over the input's layers, the process through the OCI runtime with its mounts,
+ *   the snapshot's changes written as a layer;
+ * - file (COPY, ADD, WORKDIR, heredoc files): the same snapshot, files written by copy.ts's rules, a layer;
+ * - merge (COPY --link): the inputs' layers stacked.
+ * A result is the list of layers of the resulting file system (base first): the cache stores exactly that.
+ */
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { JettisonError } from '../errors.ts';
+import { digestHex } from '../image/digest.ts';
+import { encodeLayer, type Compression } from '../image/layer.ts';
+import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/index.ts';
+import type { Digest, Manifest, ImageConfig } from '../image/types.ts';
+import type { ContentStore } from '../store/types.ts';
+import { withLock, lockExclusive } from '../util/lock.ts';
+import type { CachedResult, ExecuteContext, ExecOp, FileOp, LayerResult, Vertex, CopyAction } from '../solver/index.ts';
+import { layerDirs, resolveUser, type Commit, type Snapshot, type Worker } from '../worker/index.ts';
+import type { MountSpec as WorkerMount } from '../worker/index.ts';
+import { cloneGit, parseGitUrl, type BuildContext } from '../context/source.ts';
+import { resolveInRoot, resolveRelative, cleanRelative } from '../context/scoped-path.ts';
+import { executeCopy, planCopy, CopyError, type CopyRequest } from './copy.ts';
+import { isRemote } from './graph.ts';
+import type { Step } from '../frontend/dockerfile/index.ts';
+
+/** sha256 of a tar holding nothing but its end-of-archive blocks: a step that changed nothing. */
+const EMPTY_TAR_DIFFID = `sha256:${createHash('sha256').update(Buffer.alloc(1024)).digest('hex')}`;
+
+export interface ExecutorDeps {
+  store: ContentStore;
+  worker: Worker;
+  /** Named local contexts by name ("context" is the main one). */
+  contexts: Map<string, BuildContext>;
+  /** Vertex key → context name, for context vertices. */
+  contextOf: Map<Digest, string>;
+  /** Secret values by id (from --secret). Never logged, never hashed. */
+  secrets: Map<string, Buffer>;
+  /** The build's --network: what RUN's "default" means. */
+  network: 'host' | 'none';
+  compression: Compression;
+  sourceDateEpoch?: number;
+  /** Builds a step-failure message from a vertex (stage, Dockerfile line). */
+  describe(v: Vertex): string;
+  /** The lowered Dockerfile step a vertex was made from (heredoc scripts, --checksum, --keep-git-dir). */
+  stepOf(v: Vertex): Step | undefined;
+}
+
+export class StepError extends JettisonError {
+  constructor(message: string) {
+    super('STEP_FAILED', message);
+  }
+}
+
+const inUseCaches = new Map<string, number>();
+
+export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteContext<CachedResult>) => Promise<CachedResult> {
+  const { store, worker } = deps;
+
+  const dirsOf = async (layers: LayerResult[]): Promise<string[]> =>
+    layerDirs(worker.stateDir, store, layers.map((l) => l.descriptor), layers.map((l) => l.diffID));
+
+  /** Writes a snapshot's changes as a layer; keeps an overlay upper dir as the unpacked form of that layer. */
+  async function commitLayer(commit: Commit): Promise<LayerResult | null> {
+    const source: LayerSource = commit.kind === 'overlay-upper' ? { type: 'overlay', upper: commit.upperDir } : { type: 'diff', lower: commit.lowerDir, upper: commit.upperDir };
+    const tar = writeLayerTar(source, deps.sourceDateEpoch !== undefined ? { sourceDateEpoch: deps.sourceDateEpoch } : {});
+    const encoded = await encodeLayer(tar, { compression: deps.compression }, store);
+    if (encoded.diffID === EMPTY_TAR_DIFFID) return null;
+    if (commit.kind === 'overlay-upper') {
+      const final = join(worker.stateDir, 'layers', digestHex(encoded.diffID));
+      try {
+        await stat(final);
+      } catch {
+        await mkdir(join(worker.stateDir, 'layers'), { recursive: true });
+        await rename(commit.upperDir, final).catch(() => undefined);
+      }
+    }
+    return { descriptor: encoded.descriptor, diffID: encoded.diffID };
+  }
+
+  async function withSnapshot<T>(layers: LayerResult[], fn: (snap: Snapshot) => Promise<T>): Promise<T> {
+    const snap = await worker.prepare(await dirsOf(layers));
+    try {
+      return await fn(snap);
+    } finally {
+      await worker.release(snap);
+    }
+  }
+
+  async function imageResult(v: Vertex<{ kind: 'image'; digest: Digest; platform: never }>): Promise<CachedResult> {
+    const manifest = await store.readJSON<Manifest>(v.op.digest);
+    const config = await store.readJSON<ImageConfig>(manifest.config.digest);
+    const diffIDs = config.rootfs.diff_ids;
+    if (diffIDs.length !== manifest.layers.length) throw new JettisonError('BAD_IMAGE', `image ${v.op.digest}: ${manifest.layers.length} layers but ${diffIDs.length} diff_ids`);
+    return {
+      layers: manifest.layers.map((descriptor, i) => ({ descriptor, diffID: diffIDs[i] })),
+      blobs: [v.op.digest, manifest.config.digest],
+    };
+  }
+
+  async function runExec(v: Vertex<ExecOp>, ctx: ExecuteContext<CachedResult>): Promise<CachedResult> {
+    const op = v.op;
+    const input = ctx.inputs[0];
+    const extraSnaps: Snapshot[] = [];
+    const locks: (() => Promise<void>)[] = [];
+    const privateIds: string[] = [];
+    try {
+      const mounts: WorkerMount[] = [];
+      const secretEnv: Record<string, string> = {};
+      for (const m of op.mounts ?? []) {
+        switch (m.type) {
+          case 'bind': {
+            const from = v.inputs[m.input];
+            const ctxName = deps.contextOf.get(from.key);
+            let source: string;
+            if (ctxName) {
+              source = await resolveInRoot(deps.contexts.get(ctxName)!.root, m.source);
+            } else {
+              const snap = await worker.prepare(await dirsOf(ctx.inputs[m.input].layers));
+              extraSnaps.push(snap);
+              source = await resolveInRoot(snap.rootfs, m.source);
+            }
+            try {
+              await stat(source);
+            } catch {
+              throw new StepError(`failed to compute cache key: "${posix.join('/', cleanRelative(m.source))}": not found`);
+            }
+            mounts.push({ type: 'bind', source, target: m.target, readonly: m.readonly });
+            break;
+          }
+          case 'cache': {
+            let id = m.id;
+            if (m.sharing === 'locked') {
+              const handle = await lockExclusive(join(worker.stateDir, 'cache-locks', createHash('sha256').update(id).digest('hex')));
+              locks.push(() => handle.release());
+            } else if (m.sharing === 'private' && (inUseCaches.get(id) ?? 0) > 0) {
+              id = `${id}#private-${process.pid}-${inUseCaches.get(id)}`;
+            }
+            inUseCaches.set(m.id, (inUseCaches.get(m.id) ?? 0) + 1);
+            privateIds.push(m.id);
+            mounts.push({
+              type: 'cache', id, target: m.target,
+              ...(m.readonly ? { readonly: true } : {}),
+              ...(m.uid !== undefined ? { uid: m.uid } : {}),
+              ...(m.gid !== undefined ? { gid: m.gid } : {}),
+              ...(m.mode !== undefined ? { mode: m.mode } : {}),
+            });
+            break;
+          }
+          case 'tmpfs':
+            mounts.push({ type: 'tmpfs', target: m.target, ...(m.size !== undefined ? { size: m.size } : {}) });
+            break;
+          case 'secret': {
+            const value = deps.secrets.get(m.id);
+            if (value === undefined) {
+              if (m.required) throw new StepError(`secret ${m.id}: not found`);
+              break;
+            }
+            if (m.env) secretEnv[m.env] = value.toString('utf8');
+            if (m.target) {
+              mounts.push({
+                type: 'secret', target: m.target, data: value,
+                ...(m.uid !== undefined ? { uid: m.uid } : {}),
+                ...(m.gid !== undefined ? { gid: m.gid } : {}),
+                ...(m.mode !== undefined ? { mode: m.mode } : {}),
+              });
+            }
+            break;
+          }
+          case 'ssh':
+            if (m.required) throw new StepError(`no SSH agent socket was forwarded for id "${m.id}" (jettison does not support --ssh)`);
+            break;
+        }
+      }
+      const step = deps.stepOf(v);
+      if (step?.kind === 'run' && step.script) {
+        // RUN <<EOF with a #! line: the heredoc is a file under /dev/pipes, run as a program.
+        mounts.push({ type: 'secret', target: `/dev/pipes/${step.script.name}`, data: step.script.data, mode: 0o755 });
+      }
+      return await withSnapshot(input.layers, async (snap) => {
+        const network = op.network === 'none' ? 'none' : op.network === 'host' ? 'host' : deps.network;
+        const res = await worker.exec(
+          snap,
+          { args: op.args, env: op.env, cwd: op.cwd, ...(op.user ? { user: op.user } : {}), network, mounts, secretEnv },
+          { onStdout: (c) => ctx.log('stdout', c), onStderr: (c) => ctx.log('stderr', c), signal: ctx.signal },
+        );
+        if (res.exitCode !== 0) {
+          throw new StepError(`${deps.describe(v)}: process "${op.args.join(' ')}" did not complete successfully: exit code: ${res.exitCode}`);
+        }
+        const layer = await commitLayer(await worker.commit(snap));
+        return { layers: layer ? [...input.layers, layer] : input.layers };
+      });
+    } finally {
+      for (const id of privateIds) inUseCaches.set(id, (inUseCaches.get(id) ?? 1) - 1);
+      for (const s of extraSnaps) await worker.release(s).catch(() => undefined);
+      for (const release of locks) await release().catch(() => undefined);
+    }
+  }
+
+  async function runFile(v: Vertex<FileOp>, ctx: ExecuteContext<CachedResult>): Promise<CachedResult> {
+    const input = ctx.inputs[0];
+    const extraSnaps: Snapshot[] = [];
+    try {
+      return await withSnapshot(input.layers, async (snap) => {
+        const root = snap.rootfs;
+        for (const a of v.op.actions) {
+          const owner = 'chown' in a && a.chown ? await resolveUser(root, a.chown) : undefined;
+          const chown = owner ? { uid: owner.uid, gid: owner.gid } : undefined;
+          switch (a.action) {
+            case 'mkdir': {
+              await mkdirOwned(root, a.path, chown, a.mode ?? 0o755);
+              break;
+            }
+            case 'mkfile': {
+              const dir = posix.dirname(a.path);
+              await mkdirOwned(root, dir, chown, 0o755);
+              const host = await resolveInRoot(root, a.path, { followFinal: false });
+              await rm(host, { force: true });
+              await writeFile(host, a.data);
+              await chmod(host, a.mode ?? 0o644);
+              await lchown(host, chown?.uid ?? 0, chown?.gid ?? 0);
+              break;
+            }
+            case 'rm':
+              await rm(await resolveInRoot(root, a.path, { followFinal: false }), { recursive: true, force: a.allowNotFound ?? false });
+              break;
+            case 'copy':
+              await runCopy(v, ctx, a, root, chown, extraSnaps);
+              break;
+          }
+        }
+        const layer = await commitLayer(await worker.commit(snap));
+        return { layers: layer ? [...input.layers, layer] : input.layers };
+      });
+    } finally {
+      for (const s of extraSnaps) await worker.release(s).catch(() => undefined);
+    }
+  }
+
+  async function runCopy(v: Vertex<FileOp>, ctx: ExecuteContext<CachedResult>, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, extraSnaps: Snapshot[]): Promise<void> {
+    const chmod = a.chmod !== undefined ? parseChmod(a.chmod) : undefined;
+    if (a.src.some(isRemote)) {
+      for (const src of a.src) await addRemote(v, src, a, destRoot, chown, chmod, ctx);
+      return;
+    }
+    const from = v.inputs[a.input];
+    const ctxName = deps.contextOf.get(from.key);
+    let source: CopyRequest['source'];
+    if (ctxName) {
+      const c = deps.contexts.get(ctxName)!;
+      source = { root: c.root, ignore: c.ignore, ownership: 'reset' };
+    } else {
+      const snap = await worker.prepare(await dirsOf(ctx.inputs[a.input].layers));
+      extraSnaps.push(snap);
+      source = { root: snap.rootfs, ownership: 'keep' };
+    }
+    const req: CopyRequest = {
+      source,
+      paths: a.src,
+      dest: a.dest,
+      ...(chown ? { chown } : {}),
+      ...(chmod !== undefined ? { chmod } : {}),
+      ...(a.parents ? { parents: true } : {}),
+      ...(a.exclude ? { exclude: a.exclude } : {}),
+    };
+    try {
+      if (a.unpack) {
+        await addLocal(req, destRoot);
+      } else {
+        await executeCopy(req, destRoot);
+      }
+    } catch (err) {
+      if (err instanceof CopyError) throw new StepError(`${deps.describe(v)}: failed to calculate checksum of ref: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** ADD of local sources: archives (tar, gzip, bzip2, xz) are extracted into the destination; the rest copied. */
+  async function addLocal(req: CopyRequest, destRoot: string): Promise<void> {
+    const archives: string[] = [];
+    const plain: string[] = [];
+    for (const p of req.paths) {
+      const matches: string[] = [];
+      for await (const e of planCopy({ ...req, paths: [p] }, destRoot)) {
+        if (e.stat.isFile() && (await archiveKind(e.src))) matches.push(e.src);
+        else {
+          matches.length = 0;
+          break;
+        }
+      }
+      if (matches.length > 0) archives.push(...matches);
+      else plain.push(p);
+    }
+    if (plain.length > 0) await executeCopy({ ...req, paths: plain }, destRoot);
+    for (const file of archives) {
+      const destDir = req.dest.endsWith('/') ? req.dest : `${req.dest}/`;
+      await mkdirOwned(destRoot, destDir, req.chown, 0o755);
+      const into = await resolveInRoot(destRoot, destDir);
+      await applyLayerTar(await decompressed(file), into, { mode: 'merge' });
+    }
+  }
+
+  async function addRemote(v: Vertex<FileOp>, src: string, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, chmod: number | undefined, ctx: ExecuteContext<CachedResult>): Promise<void> {
+    const git = parseGitUrl(src);
+    const tmp = await mkdtemp(join(worker.stateDir, 'add-'));
+    try {
+      const step = deps.stepOf(v);
+      const copyStep = step && (step.kind === 'add' || step.kind === 'copy') ? step : undefined;
+      if (git) {
+        await cloneGit(git, tmp, { keepGitDir: copyStep?.keepGitDir ?? false });
+        await executeCopy({ source: { root: tmp, ownership: 'reset' }, paths: ['.'], dest: a.dest.endsWith('/') ? a.dest : `${a.dest}/`, ...(chown ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}) }, destRoot);
+        return;
+      }
+      ctx.status({ id: src, current: 0 });
+      const res = await fetch(src, { signal: ctx.signal });
+      if (!res.ok || !res.body) throw new StepError(`ADD ${src}: invalid response status ${res.status}`);
+      const name = posix.basename(new URL(src).pathname) || 'index.html';
+      const file = join(tmp, 'download');
+      const hash = createHash('sha256');
+      let bytes = 0;
+      const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      body.on('data', (c: Buffer) => {
+        hash.update(c);
+        bytes += c.length;
+      });
+      await pipeline(body, createWriteStream(file));
+      ctx.status({ id: src, current: bytes, total: bytes, done: true });
+      const digest = `sha256:${hash.digest('hex')}`;
+      const expected = copyStep?.checksum ?? undefined;
+      if (expected && expected !== digest) throw new StepError(`ADD ${src}: digest mismatch: expected ${expected}, got ${digest}`);
+      const lastModified = res.headers.get('last-modified');
+      if (lastModified) await utimes(file, new Date(lastModified), new Date(lastModified));
+      await chmod_(file, 0o600);
+      const staged = join(tmp, 'staged');
+      await mkdir(staged);
+      await rename(file, join(staged, name));
+      const dest = a.dest.endsWith('/') ? `${a.dest}${name}` : a.dest;
+      await executeCopy({ source: { root: staged, ownership: 'reset' }, paths: [name], dest, ...(chown ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}) }, destRoot);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  return async (v, ctx) => {
+    switch (v.op.kind) {
+      case 'image':
+        return imageResult(v as never);
+      case 'scratch':
+      case 'context':
+        return { layers: [] };
+      case 'merge':
+        return { layers: ctx.inputs.flatMap((r) => r.layers) };
+      case 'exec':
+        return runExec(v as Vertex<ExecOp>, ctx);
+      case 'file':
+        return runFile(v as Vertex<FileOp>, ctx);
+      case 'config':
+        return { layers: ctx.inputs[0]?.layers ?? [] };
+    }
+  };
+}
+
+async function chmod_(p: string, mode: number): Promise<void> {
+  await chmod(p, mode);
+}
+
+/** Octal --chmod ("755", "0644"). */
+export function parseChmod(s: string): number {
+  if (!/^[0-7]{1,4}$/.test(s)) throw new StepError(`invalid chmod parameter "${s}": symbolic modes are not supported yet, use octal`);
+  return parseInt(s, 8);
+}
+
+/** Creates a directory path inside root with the given owner for the parts it creates. */
+async function mkdirOwned(root: string, path: string, chown: { uid: number; gid: number } | undefined, mode: number): Promise<void> {
+  const parts = cleanRelative(path).split('/').filter(Boolean);
+  let current = '';
+  for (const part of parts) {
+    const next = await resolveRelative(root, current === '' ? part : `${current}/${part}`);
+    const host = next === '' ? root : `${root}/${next}`;
+    try {
+      const st = await stat(host);
+      if (!st.isDirectory()) throw new StepError(`cannot create directory "/${next}": not a directory`);
+    } catch (err) {
+      if (err instanceof StepError) throw err;
+      await mkdir(host);
+      await chmod(host, mode);
+      await lchown(host, chown?.uid ?? 0, chown?.gid ?? 0);
+    }
+    current = next;
+  }
+}
+
+async function archiveKind(file: string): Promise<'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar' | undefined> {
+  const fh = await import('node:fs/promises').then((m) => m.open(file, 'r'));
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    const b = buf.subarray(0, bytesRead);
+    if (b[0] === 0x1f && b[1] === 0x8b) return 'gzip';
+    if (b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+    if (b[0] === 0xfd && b.subarray(1, 6).toString('latin1') === '7zXZ\0') return 'xz';
+    if (b[0] === 0x28 && b[1] === 0xb5 && b[2] === 0x2f && b[3] === 0xfd) return 'zstd';
+    if (bytesRead >= 262 && b.subarray(257, 262).toString('latin1') === 'ustar') return 'tar';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The tar stream inside an archive file, decompressed by a standard tool when Node has no codec. */
+async function decompressed(file: string): Promise<AsyncIterable<Uint8Array>> {
+  const kind = await archiveKind(file);
+  const { createReadStream } = await import('node:fs');
+  const zlib = await import('node:zlib');
+  const src = createReadStream(file);
+  if (kind === 'gzip') return src.pipe(zlib.createGunzip());
+  if (kind === 'zstd') return src.pipe(zlib.createZstdDecompress());
+  if (kind === 'bzip2' || kind === 'xz') {
+    const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    src.pipe(child.stdin);
+    return child.stdout;
+  }
+  return src;
+}

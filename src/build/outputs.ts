@@ -1,0 +1,154 @@
+/**
+ * Where a built image goes (`-o/--output`, as docker buildx build takes it):
+ *   type=image (default)      the local store, under the -t names
+ *   type=oci,dest=F[,tar=false]   an OCI layout: a tar file (or a directory with tar=false; "-" = stdout)
+ *   type=docker,dest=F        a docker archive (docker load / podman load)
+ *   type=local,dest=DIR       the final file system, as files
+ *   type=tar,dest=F           the final file system, as one tar
+ *   type=registry             pushed under the -t names (also --push)
+ */
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { JettisonError } from '../errors.ts';
+import { decodeLayer } from '../image/layer.ts';
+import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
+import type { Descriptor, ImageConfig } from '../image/types.ts';
+import { writeDockerArchive, writeOciLayoutDir, writeOciLayoutTar } from '../exporter/index.ts';
+import type { ProgressEvent } from '../progress/index.ts';
+import { pushImage, type RegistryConfig } from '../registry/index.ts';
+import type { LayerResult } from '../solver/index.ts';
+import type { LocalStore } from '../store/index.ts';
+import type { Worker } from '../worker/index.ts';
+
+export type OutputType = 'image' | 'oci' | 'docker' | 'local' | 'tar' | 'registry';
+
+export interface OutputSpec {
+  type: OutputType;
+  dest?: string;
+  /** Extra key=value attributes (tar=false, name=…, push=true). */
+  attrs?: Record<string, string>;
+}
+
+export interface ExportResult {
+  type: OutputType;
+  dest?: string;
+  names?: string[];
+}
+
+export interface ExportInput {
+  store: LocalStore;
+  worker: Worker;
+  manifest: Descriptor;
+  config: ImageConfig;
+  layers: LayerResult[];
+  tags: string[];
+  registryConfig: RegistryConfig;
+  cwd: string;
+  emit(e: ProgressEvent): void;
+  /** Where "-" writes (default process.stdout). */
+  stdout?: Writable;
+}
+
+/** Parses one `-o` value: "type=oci,dest=out.tar", or a bare path (= type=local,dest=PATH), or "-" (= tar to stdout). */
+export function parseOutput(value: string): OutputSpec {
+  if (value === '-') return { type: 'tar', dest: '-' };
+  if (!value.includes('=')) return { type: 'local', dest: value };
+  const attrs: Record<string, string> = {};
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new JettisonError('USAGE', `invalid output "${value}": expected key=value pairs`);
+    attrs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  const type = attrs.type ?? 'local';
+  delete attrs.type;
+  if (!['image', 'oci', 'docker', 'local', 'tar', 'registry'].includes(type)) {
+    throw new JettisonError('USAGE', `invalid output type "${type}": expected image, oci, docker, local, tar or registry`);
+  }
+  const spec: OutputSpec = { type: type as OutputType, attrs };
+  if (attrs.dest !== undefined) {
+    spec.dest = attrs.dest;
+    delete attrs.dest;
+  }
+  if ((type === 'oci' || type === 'docker' || type === 'local' || type === 'tar') && spec.dest === undefined) {
+    throw new JettisonError('USAGE', `output type=${type} needs dest=…`);
+  }
+  if (type === 'image' && attrs.push === 'true') spec.type = 'image';
+  return spec;
+}
+
+async function toDest(dest: string, input: ExportInput, write: (out: Writable) => Promise<unknown>): Promise<void> {
+  if (dest === '-') {
+    await write(input.stdout ?? process.stdout);
+    return;
+  }
+  const out = createWriteStream(resolve(input.cwd, dest));
+  await write(out);
+  out.end();
+  await finished(out);
+}
+
+/** Applies the image's layers into a directory (the final file system). */
+async function unpackInto(input: ExportInput, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const l of input.layers) {
+    await applyLayerTar(decodeLayer(input.store.open(l.descriptor.digest), l.descriptor.mediaType), dir, { mode: 'merge' });
+  }
+}
+
+export async function exportImage(spec: OutputSpec, input: ExportInput): Promise<ExportResult> {
+  const id = `export:${spec.type}`;
+  const t0 = Date.now();
+  const names = spec.attrs?.name ? spec.attrs.name.split(/[, ]+/).filter(Boolean) : input.tags;
+  const label = spec.type === 'image' ? 'writing image to the store' : spec.type === 'registry' ? `pushing ${names.join(', ')}` : `exporting to ${spec.type} ${spec.dest}`;
+  input.emit({ type: 'vertex.started', time: t0, id, name: `exporting: ${label}` });
+  try {
+    const images = names.length > 0 ? names.map((name) => ({ name, target: input.manifest })) : [{ target: input.manifest }];
+    switch (spec.type) {
+      case 'image':
+        break;
+      case 'oci':
+        if (spec.attrs?.tar === 'false') await writeOciLayoutDir(input.store, images, resolve(input.cwd, spec.dest!));
+        else await toDest(spec.dest!, input, (out) => writeOciLayoutTar(input.store, images, out, { end: false }));
+        break;
+      case 'docker':
+        await toDest(spec.dest!, input, (out) => writeDockerArchive(input.store, images, out, { end: false }));
+        break;
+      case 'local':
+        await unpackInto(input, resolve(input.cwd, spec.dest!));
+        break;
+      case 'tar': {
+        const tmp = await mkdtemp(join(input.worker.stateDir, 'export-'));
+        try {
+          await unpackInto(input, tmp);
+          await toDest(spec.dest!, input, async (out) => {
+            const tar = writeLayerTar({ type: 'dir', dir: tmp });
+            tar.pipe(out, { end: false });
+            await finished(tar);
+          });
+        } finally {
+          await rm(tmp, { recursive: true, force: true });
+        }
+        break;
+      }
+      case 'registry':
+        if (names.length === 0) throw new JettisonError('USAGE', 'pushing needs a name: use -t NAME:TAG (or -o type=registry,name=…)');
+        for (const name of names) {
+          await pushImage(name, {
+            store: input.store,
+            source: name,
+            config: input.registryConfig,
+            onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${e.id.slice(0, 19)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
+          });
+        }
+        break;
+    }
+    input.emit({ type: 'vertex.done', time: Date.now(), id, durationMs: Date.now() - t0 });
+    return { type: spec.type, ...(spec.dest ? { dest: spec.dest } : {}), names };
+  } catch (err) {
+    input.emit({ type: 'vertex.error', time: Date.now(), id, error: (err as Error).message, canceled: false });
+    throw err;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * `jettison build`: docker buildx build's flags over build() (src/build). Progress goes to stderr;
+ * the image ID goes to stdout with --progress quiet (and --iidfile / --metadata-file on request).
+ */
+import type { Command } from 'commander';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { JettisonError } from '../../errors.ts';
+import { build, parseOutput, type OutputSpec, type SecretSpec } from '../../build/index.ts';
+import { createDisplay, parseProgressMode, type ProgressDisplay } from '../../progress/index.ts';
+import { resolveRoot } from '../../store/index.ts';
+import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** "K=V" pairs into a record; a bare K takes its value from the environment (docker's --build-arg K). */
+export function keyValues(values: string[], flag: string, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq === 0) throw new JettisonError('USAGE', `invalid ${flag} "${v}": expected KEY=VALUE`);
+    if (eq < 0) {
+      if (env[v] !== undefined) out[v] = env[v]!;
+      continue;
+    }
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+/** --secret id=ID[,src=FILE|,env=VAR] (type=file|env accepted; a bare id reads the env var or file of that name). */
+export function parseSecret(value: string): SecretSpec {
+  const spec: Record<string, string> = {};
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) throw new JettisonError('USAGE', `invalid --secret "${value}": expected id=ID,src=FILE or id=ID,env=VAR`);
+    spec[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  const id = spec.id;
+  if (!id) throw new JettisonError('USAGE', `invalid --secret "${value}": id is required`);
+  const src = spec.src ?? spec.source;
+  if (spec.env !== undefined) return { id, env: spec.env };
+  if (src !== undefined) return { id, src };
+  if (spec.type === 'env') return { id, env: id };
+  return { id, src: id };
+}
+
+interface BuildFlags {
+  file?: string;
+  tag: string[];
+  target?: string;
+  buildArg: string[];
+  secret: string[];
+  cache: boolean;
+  noCacheFilter: string[];
+  pull?: boolean;
+  progress: string;
+  output: string[];
+  push?: boolean;
+  load?: boolean;
+  label: string[];
+  platform?: string;
+  iidfile?: string;
+  metadataFile?: string;
+  buildContext: string[];
+  network: string;
+  jobs?: string;
+  runtime?: string;
+  quiet?: boolean;
+}
+
+export function register(program: Command, io: CliIO, globals: () => GlobalOptions): void {
+  program
+    .command('build')
+    .description('build an image from a Dockerfile (docker buildx build\'s flags)')
+    .argument('<context>', 'a directory, "-" (a tar on stdin), or a git URL (URL#ref:subdir)')
+    .option('-f, --file <path>', 'the Dockerfile (default: CONTEXT/Dockerfile; "-" reads stdin)')
+    .option('-t, --tag <name>', 'name and tag the image (repeatable)', collect, [])
+    .option('--target <stage>', 'build this stage (default: the last one)')
+    .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collect, [])
+    .option('--secret <spec>', 'id=ID,src=FILE or id=ID,env=VAR: a secret for RUN --mount=type=secret (repeatable)', collect, [])
+    .option('--no-cache', 'do not use the build cache')
+    .option('--no-cache-filter <stage>', 'do not use the cache for this stage (repeatable)', collect, [])
+    .option('--pull', 'always pull base images')
+    .option('--progress <mode>', 'auto, tty, plain, json or quiet', 'auto')
+    .option('-q, --quiet', 'print only the image ID (same as --progress quiet)')
+    .option('-o, --output <spec>', 'type=image|oci,dest=…|docker,dest=…|local,dest=DIR|tar,dest=…|registry (repeatable)', collect, [])
+    .option('--push', 'push the image (same as -o type=registry, added to the outputs)')
+    .option('--load', 'keep the image in the local store (the default; accepted for docker compatibility)')
+    .option('--label <key=value>', 'set an image label (repeatable)', collect, [])
+    .option('--platform <platform>', 'target platform (only the host\'s is supported)')
+    .option('--iidfile <file>', 'write the image ID to this file')
+    .option('--metadata-file <file>', 'write build metadata (JSON) to this file')
+    .option('--build-context <name=path>', 'extra named context: NAME=DIR or NAME=docker-image://REF (repeatable)', collect, [])
+    .option('--network <mode>', 'network of RUN steps: host (default) or none', 'host')
+    .option('--jobs <n>', 'steps run in parallel (default: number of CPUs)')
+    .option('--runtime <name>', 'OCI runtime: runc, crun, or a path (default: the first that works)')
+    .action(async (context: string, flags: BuildFlags) => {
+      const network = flags.network === 'default' ? 'host' : flags.network;
+      if (network !== 'host' && network !== 'none') throw new JettisonError('USAGE', `invalid --network "${flags.network}": expected host or none`);
+      const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
+      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new JettisonError('USAGE', `invalid --jobs "${flags.jobs}": expected a positive integer`);
+      const mode = flags.quiet ? 'quiet' : parseProgressMode(flags.progress);
+      const outputs: OutputSpec[] = flags.output.map(parseOutput);
+      if (outputs.length === 0) outputs.push({ type: 'image' });
+      if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
+      const buildContexts = keyValues(flags.buildContext, '--build-context', {});
+      const display: ProgressDisplay = createDisplay(mode, { stream: io.stderr, env: io.env, explainCache: true });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const g = globals();
+      try {
+        const result = await build({
+          context,
+          ...(flags.file ? { dockerfile: flags.file } : {}),
+          cwd: io.cwd,
+          stdin: io.stdin as unknown as import('node:stream').Readable,
+          env: io.env,
+          root: resolveRoot({ root: g.root, cwd: io.cwd }, io.env),
+          ...(flags.target ? { target: flags.target } : {}),
+          buildArgs: keyValues(flags.buildArg, '--build-arg', io.env),
+          tags: flags.tag,
+          labels: keyValues(flags.label, '--label', {}),
+          noCache: flags.cache === false,
+          noCacheFilter: flags.noCacheFilter,
+          ...(flags.pull ? { pull: true } : {}),
+          network,
+          secrets: flags.secret.map(parseSecret),
+          buildContexts,
+          ...(flags.platform ? { platform: flags.platform } : {}),
+          ...(jobs ? { jobs } : {}),
+          outputs,
+          registry: { insecureRegistries: g.insecureRegistries, registryMirrors: g.registryMirrors },
+          ...(flags.runtime ? { runtime: flags.runtime } : {}),
+          onEvent: (e) => display.event(e),
+          signal: controller.signal,
+        });
+        display.close();
+        if (mode === 'quiet') io.stdout.write(`${result.imageId}\n`);
+        if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
+        if (flags.metadataFile) {
+          const meta = {
+            'containerimage.config.digest': result.imageId,
+            'containerimage.digest': result.manifest.digest,
+            'containerimage.descriptor': result.manifest,
+            'image.name': result.tags.join(','),
+          };
+          await writeFile(resolve(io.cwd, flags.metadataFile), `${JSON.stringify(meta, null, 2)}\n`);
+        }
+      } catch (err) {
+        display.close();
+        if (err instanceof JettisonError) {
+          io.stderr.write(`ERROR: failed to solve: ${err.message}\n`);
+          throw new CommandExit(1);
+        }
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
