@@ -35,3 +35,7 @@ export {
   type MountSpec as WorkerMountSpec,
   type NetworkMode as WorkerNetworkMode,
 } from './worker/index.ts';
+export * from './build/index.ts';
+export { openContext, parseGitUrl, type BuildContext, type GitSource } from './context/source.ts';
+export { PatternMatcher, parseIgnoreFile } from './context/patterns.ts';
+export * as cekit from './frontend/cekit/index.ts';
