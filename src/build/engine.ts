@@ -26,7 +26,7 @@ import type { LocalStore } from '../store/index.ts';
 import { createWorker, type Worker } from '../worker/index.ts';
 import { openContext, type BuildContext } from '../context/source.ts';
 import { buildGraph, historyOf, type ResolvedImage, type StageState } from './graph.ts';
-import { createExecutor } from './execute.ts';
+import { createExecutor, madeAt, madeBy } from './execute.ts';
 import { exportImage, type OutputSpec, type ExportResult } from './outputs.ts';
 import { ContextHashCache } from './hash-cache.ts';
 
@@ -309,22 +309,28 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const target = graph.target;
     const finalResult = resultOf(target.last);
     let layers = finalResult.layers;
-    const history = imageHistory(target, report.results);
+    const history = imageHistory(target, finalResult);
     if (opts.squash) {
-      const baseCount = target.baseImage ? target.baseImage.layers.length : 0;
+      // Everything above the root image of the FROM chain becomes one layer; the history keeps every
+      // entry, all marked empty but the last, which stands for the squashed layer.
+      const baseCount = target.rootImage ? target.rootImage.layers.length : 0;
+      const baseEntries = target.rootImage ? (target.rootImage.config.history ?? []).length : 0;
       if (layers.length - baseCount > 1) {
         const { squashLayers } = await import('./squash.ts');
         const squashed = await squashLayers(store, worker, layers.slice(baseCount), opts.compression ?? 'gzip');
         layers = [...layers.slice(0, baseCount), squashed];
-        const own = history.slice(history.length - target.lowered.steps.length);
-        const kept = history.slice(0, history.length - own.length);
-        history.length = 0;
-        history.push(...kept, ...own.map((h) => ({ ...h, empty_layer: true })));
-        history[history.length - 1] = { ...history[history.length - 1], empty_layer: false, comment: 'squashed' };
-        delete history[history.length - 1].empty_layer;
+        for (let i = baseEntries; i < history.length; i++) history[i] = { ...history[i], empty_layer: true };
+        const last = { ...history[history.length - 1], comment: 'squashed' };
+        delete last.empty_layer;
+        history[history.length - 1] = last;
       }
     }
-    const created = env.SOURCE_DATE_EPOCH ? new Date(Number(env.SOURCE_DATE_EPOCH) * 1000).toISOString() : new Date().toISOString();
+    // The image's time is when its newest layer was made (so a fully cached rebuild gives the same image
+    // ID, as BuildKit's does), or SOURCE_DATE_EPOCH when set.
+    const newest = madeAt(finalResult).filter(Boolean).sort().pop();
+    const created = env.SOURCE_DATE_EPOCH
+      ? new Date(Number(env.SOURCE_DATE_EPOCH) * 1000).toISOString()
+      : (newest ?? target.rootImage?.config.created ?? new Date(0).toISOString());
     for (const h of history) if (!h.created) h.created = created;
     const containerConfig = structuredClone(target.lowered.config);
     if (opts.labels && Object.keys(opts.labels).length > 0) containerConfig.Labels = { ...(containerConfig.Labels ?? {}), ...opts.labels };
@@ -344,7 +350,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     // Sizes: the final image beside each stage that was thrown away.
     const stages: StageSize[] = [];
     for (const st of graph.stages.values()) {
-      const r = report.results.get(st.last.key);
+      const r = report.results.get(st.last.key) ?? (await cache.get(st.last.key))?.result;
       if (!r) continue;
       const size = (st === target ? layers : r.layers).reduce((n, l) => n + l.descriptor.size, 0);
       stages.push({ name: st.name, size, jettisoned: st !== target, ...(st === target ? { final: true } : {}) });
@@ -382,15 +388,20 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
 }
 
-/** The final image's history: its base's entries, then one per step, with empty_layer where no layer was made. */
-function imageHistory(target: StageState, results: Map<string, CachedResult>): HistoryEntry[] {
-  const own = historyOf(target.lowered.steps, (i) => {
-    const v = target.stepVertices[i];
-    if (!v) return false;
-    const before = results.get(v.inputs[0].key)?.layers.length;
-    const after = results.get(v.key)?.layers.length;
-    return before !== undefined && after !== undefined && after === before;
-  });
-  return [...target.baseHistory.map((h) => ({ ...h })), ...own];
+/**
+ * The final image's history: the root image's entries, then one per step of each stage of the FROM
+ * chain, with empty_layer where a step made no layer (metadata steps, and RUN/COPY that changed nothing).
+ */
+function imageHistory(target: StageState, final: CachedResult): HistoryEntry[] {
+  const chain: StageState[] = [];
+  for (let st: StageState | undefined = target; st; st = st.parent) chain.unshift(st);
+  const made = new Set(madeBy(final));
+  const out: HistoryEntry[] = (chain[0].rootImage?.config.history ?? []).map((h) => ({ ...h }));
+  for (const st of chain) {
+    out.push(...historyOf(st.lowered.steps, (i) => {
+      const v = st.stepVertices[i];
+      return v !== undefined && !made.has(v.key);
+    }));
+  }
+  return out;
 }
-

@@ -60,6 +60,26 @@ export class StepError extends JettisonError {
 
 const inUseCaches = new Map<string, number>();
 
+/**
+ * Which vertex made each layer of a result (`config.made`, parallel to `layers`): it tells history which
+ * steps made a layer, identically whether a step ran or came from the cache.
+ */
+export function madeBy(r: CachedResult): string[] {
+  const made = (r.config as { made?: unknown } | undefined)?.made;
+  return Array.isArray(made) && made.length === r.layers.length ? (made as string[]) : r.layers.map(() => '');
+}
+
+/** When each layer of a result was made (ISO times, parallel to `layers`; '' when unknown). */
+export function madeAt(r: CachedResult): string[] {
+  const times = (r.config as { times?: unknown } | undefined)?.times;
+  return Array.isArray(times) && times.length === r.layers.length ? (times as string[]) : r.layers.map(() => '');
+}
+
+function withLayer(input: CachedResult, layer: LayerResult | null, key: string): CachedResult {
+  if (!layer) return { layers: input.layers, config: { made: madeBy(input), times: madeAt(input) } };
+  return { layers: [...input.layers, layer], config: { made: [...madeBy(input), key], times: [...madeAt(input), new Date().toISOString()] } };
+}
+
 export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteContext<CachedResult>) => Promise<CachedResult> {
   const { store, worker } = deps;
 
@@ -100,6 +120,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     if (diffIDs.length !== manifest.layers.length) throw new JettisonError('BAD_IMAGE', `image ${v.op.digest}: ${manifest.layers.length} layers but ${diffIDs.length} diff_ids`);
     return {
       layers: manifest.layers.map((descriptor, i) => ({ descriptor, diffID: diffIDs[i] })),
+      config: { made: manifest.layers.map(() => v.key), times: manifest.layers.map(() => config.created ?? '') },
       blobs: [v.op.digest, manifest.config.digest],
     };
   }
@@ -193,8 +214,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
         if (res.exitCode !== 0) {
           throw new StepError(`${deps.describe(v)}: process "${op.args.join(' ')}" did not complete successfully: exit code: ${res.exitCode}`);
         }
-        const layer = await commitLayer(await worker.commit(snap));
-        return { layers: layer ? [...input.layers, layer] : input.layers };
+        return withLayer(input, await commitLayer(await worker.commit(snap)), v.key);
       });
     } finally {
       for (const id of privateIds) inUseCaches.set(id, (inUseCaches.get(id) ?? 1) - 1);
@@ -235,8 +255,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
               break;
           }
         }
-        const layer = await commitLayer(await worker.commit(snap));
-        return { layers: layer ? [...input.layers, layer] : input.layers };
+        return withLayer(input, await commitLayer(await worker.commit(snap)), v.key);
       });
     } finally {
       for (const s of extraSnaps) await worker.release(s).catch(() => undefined);
@@ -355,7 +374,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       case 'context':
         return { layers: [] };
       case 'merge':
-        return { layers: ctx.inputs.flatMap((r) => r.layers) };
+        return { layers: ctx.inputs.flatMap((r) => r.layers), config: { made: ctx.inputs.flatMap((r) => madeBy(r)), times: ctx.inputs.flatMap((r) => madeAt(r)) } };
       case 'exec':
         return runExec(v as Vertex<ExecOp>, ctx);
       case 'file':

@@ -59,12 +59,14 @@ export interface StageState {
   lowered: LoweredStage;
   /** The last file-system vertex of the stage. */
   last: Vertex;
-  /** Base image history (for FROM image) followed by the stage's own entries. */
-  baseHistory: HistoryEntry[];
   /** For each step, the vertex it produced (undefined for metadata-only steps). */
   stepVertices: (Vertex | undefined)[];
   /** The image the stage started from, when it started from one. */
   baseImage?: ResolvedImage;
+  /** The stage this one is FROM, when it is FROM a stage. */
+  parent?: StageState;
+  /** The image at the root of the stage's FROM chain (through FROM <stage>), when there is one. */
+  rootImage?: ResolvedImage;
   baseConfig: ContainerConfig;
 }
 
@@ -157,8 +159,9 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       const name = stageLabel(plan, i);
       let root: Vertex;
       let lowered: LoweredStage;
-      let baseHistory: HistoryEntry[] = [];
       let baseImage: ResolvedImage | undefined;
+      let rootImage: ResolvedImage | undefined;
+      let parentState: StageState | undefined;
       let baseConfig: ContainerConfig = {};
       const base = planned.base;
       if (base === 'scratch') {
@@ -168,8 +171,9 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
         const parent = stages.get(base.stage)!;
         root = parent.last;
         lowered = lowerStage(plan, i, { parent: parent.lowered });
-        baseHistory = [...parent.baseHistory, ...historyOf(parent.lowered.steps)];
         baseConfig = parent.baseConfig;
+        rootImage = parent.rootImage;
+        parentState = parent;
       } else {
         const named = input.namedContext(base.image);
         if (named?.kind === 'dir') {
@@ -178,11 +182,11 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
         const { v, image } = await imageVertex(named?.kind === 'image' ? named.ref : base.image);
         root = v;
         baseImage = image;
+        rootImage = image;
         baseConfig = image.config.config ?? {};
         const onbuild = baseConfig.OnBuild ?? [];
         const triggers = onbuild.length > 0 ? parseOnbuildTriggers(onbuild, `${image.name} ONBUILD`) : [];
         lowered = lowerStage(plan, i, { baseConfig, triggers });
-        baseHistory = image.config.history ?? [];
       }
       const fsSteps = lowered.steps.filter((s) => s.kind !== 'config');
       const total = fsSteps.length + 1;
@@ -206,8 +210,10 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
         stepVertices.push(v);
         last = v;
       }
-      const state: StageState = { index: i, name, lowered, last, baseHistory, stepVertices, baseConfig };
+      const state: StageState = { index: i, name, lowered, last, stepVertices, baseConfig };
       if (baseImage) state.baseImage = baseImage;
+      if (rootImage) state.rootImage = rootImage;
+      if (parentState) state.parent = parentState;
       return state;
     }
 

@@ -6,3 +6,4 @@ export { build, type BuildOptions, type BuildResult, type SecretSpec } from './e
 export { parseOutput, type OutputSpec, type OutputType, type ExportResult } from './outputs.ts';
 export { executeCopy, copyDigest, planCopy, CopyError, type CopyRequest, type CopySource, type CopyEntry } from './copy.ts';
 export { StepError } from './execute.ts';
+export { cekitBuild, type CekitBuildOptions, type CekitBuildResult } from './cekit.ts';
