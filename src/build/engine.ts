@@ -355,6 +355,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       const size = (st === target ? layers : r.layers).reduce((n, l) => n + l.descriptor.size, 0);
       stages.push({ name: st.name, size, jettisoned: st !== target, ...(st === target ? { final: true } : {}) });
     }
+    for (const s of plan.skipped) {
+      stages.push({ name: plan.stages[s.stage].name ?? `stage-${s.stage}`, size: 0, jettisoned: true, skipped: s.reason });
+    }
 
     // 6. Outputs.
     const exported: ExportResult[] = [];

@@ -14,6 +14,8 @@ export interface StageSize {
   jettisoned: boolean;
   /** The stage that is the final image. */
   final?: boolean;
+  /** Set for a stage of the Dockerfile that was not built: why (e.g. "not needed by target app"). */
+  skipped?: string;
 }
 
 export type ProgressEvent =

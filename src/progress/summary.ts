@@ -19,13 +19,15 @@ export function errorBlock(name: string, lines: readonly string[], omitted = 0):
  *   STAGE                 SIZE
  *   runtime (image)    12.34MB
  *   build             845.20MB  jettisoned
+ *   docs                     -  not built: not needed by target runtime
  */
 export function sizeTable(image: { size: number } | undefined, stages: readonly StageSize[] = []): string {
   const rows: [string, string, string][] = [];
   const final = stages.find((s) => s.final);
   if (final) rows.push([`${final.name} (image)`, formatBytes(image?.size ?? final.size), '']);
   else if (image) rows.push(['image', formatBytes(image.size), '']);
-  for (const s of stages) if (s.jettisoned && !s.final) rows.push([s.name, formatBytes(s.size), 'jettisoned']);
+  for (const s of stages) if (s.jettisoned && !s.final && !s.skipped) rows.push([s.name, formatBytes(s.size), 'jettisoned']);
+  for (const s of stages) if (s.skipped) rows.push([s.name, '-', `not built: ${s.skipped}`]);
   if (rows.length === 0) return '';
   const nameW = Math.max(5, ...rows.map((r) => r[0].length));
   const sizeW = Math.max(4, ...rows.map((r) => r[1].length));
