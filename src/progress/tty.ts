@@ -176,7 +176,7 @@ export class TtyDisplay implements ProgressDisplay {
   }
 
   private frame(all: boolean): string[] {
-    const width = Math.max(20, this.out.columns ?? 80);
+    const width = Math.max(20, this.out.columns || Number(process.env.COLUMNS) || 80);
     const now = this.end ?? this.now();
     const list = [...this.vertices.values()];
     const completed = list.filter((v) => v.ended !== undefined).length;

@@ -2,12 +2,12 @@
  * `jettison build`: docker buildx build's flags over build() (src/build). Progress goes to stderr;
  * the image ID goes to stdout with --progress quiet (and --iidfile / --metadata-file on request).
  */
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { JettisonError } from '../../errors.ts';
-import { build, parseOutput, type OutputSpec, type SecretSpec } from '../../build/index.ts';
-import { createDisplay, parseProgressMode, type ProgressDisplay } from '../../progress/index.ts';
+import { build, parseOutput, type BuildOptions, type OutputSpec, type SecretSpec } from '../../build/index.ts';
+import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
 import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
 
@@ -47,14 +47,15 @@ export function parseSecret(value: string): SecretSpec {
   return { id, src: id };
 }
 
-interface BuildFlags {
+export interface BuildFlags {
   file?: string;
   tag: string[];
   target?: string;
   buildArg: string[];
   secret: string[];
   cache: boolean;
-  noCacheFilter: string[];
+  /** --no-cache-filter (commander files a `--no-x` option under `x`). */
+  cacheFilter: string[];
   pull?: boolean;
   progress: string;
   output: string[];
@@ -71,10 +72,9 @@ interface BuildFlags {
   quiet?: boolean;
 }
 
-export function register(program: Command, io: CliIO, globals: () => GlobalOptions): void {
-  program
-    .command('build')
-    .description('build an image from a Dockerfile (docker buildx build\'s flags)')
+/** The build flags, on `cmd` (shared by `jettison build` and parseBuildArgs). */
+export function defineBuildOptions(cmd: Command): Command {
+  return cmd
     .argument('<context>', 'a directory, "-" (a tar on stdin), or a git URL (URL#ref:subdir)')
     .option('-f, --file <path>', 'the Dockerfile (default: CONTEXT/Dockerfile; "-" reads stdin)')
     .option('-t, --tag <name>', 'name and tag the image (repeatable)', collect, [])
@@ -96,46 +96,63 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
     .option('--build-context <name=path>', 'extra named context: NAME=DIR or NAME=docker-image://REF (repeatable)', collect, [])
     .option('--network <mode>', 'network of RUN steps: host (default) or none', 'host')
     .option('--jobs <n>', 'steps run in parallel (default: number of CPUs)')
-    .option('--runtime <name>', 'OCI runtime: runc, crun, or a path (default: the first that works)')
+    .option('--runtime <name>', 'OCI runtime: runc, crun, or a path (default: the first that works)');
+}
+
+/** The build() options a command line means (everything but I/O: display, signals, stdin). */
+export function toBuildOptions(context: string, flags: BuildFlags, io: Pick<CliIO, 'cwd' | 'env'>, g: GlobalOptions): BuildOptions & { progress: ProgressMode } {
+  const network = flags.network === 'default' ? 'host' : flags.network;
+  if (network !== 'host' && network !== 'none') throw new JettisonError('USAGE', `invalid --network "${flags.network}": expected host or none`);
+  const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new JettisonError('USAGE', `invalid --jobs "${flags.jobs}": expected a positive integer`);
+  const outputs: OutputSpec[] = flags.output.map(parseOutput);
+  if (outputs.length === 0) outputs.push({ type: 'image' });
+  if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
+  return {
+    progress: flags.quiet ? 'quiet' : parseProgressMode(flags.progress),
+    context,
+    ...(flags.file ? { dockerfile: flags.file } : {}),
+    cwd: io.cwd,
+    env: io.env,
+    root: resolveRoot({ root: g.root, cwd: io.cwd }, io.env),
+    ...(flags.target ? { target: flags.target } : {}),
+    buildArgs: keyValues(flags.buildArg, '--build-arg', io.env),
+    tags: flags.tag,
+    labels: keyValues(flags.label, '--label', {}),
+    noCache: flags.cache === false,
+    noCacheFilter: flags.cacheFilter,
+    ...(flags.pull ? { pull: true } : {}),
+    network,
+    secrets: flags.secret.map(parseSecret),
+    buildContexts: keyValues(flags.buildContext, '--build-context', {}),
+    ...(flags.platform ? { platform: flags.platform } : {}),
+    ...(jobs ? { jobs } : {}),
+    outputs,
+    registry: { insecureRegistries: g.insecureRegistries, registryMirrors: g.registryMirrors },
+    ...(flags.runtime ? { runtime: flags.runtime } : {}),
+  };
+}
+
+/** Parses `build` arguments as the CLI does (for programs and tests). */
+export function parseBuildArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>, g: GlobalOptions = { insecureRegistries: [], registryMirrors: [], debug: false }): BuildOptions & { progress: ProgressMode } {
+  const cmd = defineBuildOptions(new Command('build')).exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  cmd.parse(argv, { from: 'user' });
+  return toBuildOptions(cmd.args[0], cmd.opts() as BuildFlags, io, g);
+}
+
+export function register(program: Command, io: CliIO, globals: () => GlobalOptions): void {
+  defineBuildOptions(program.command('build').description('build an image from a Dockerfile (docker buildx build\'s flags)'))
     .action(async (context: string, flags: BuildFlags) => {
-      const network = flags.network === 'default' ? 'host' : flags.network;
-      if (network !== 'host' && network !== 'none') throw new JettisonError('USAGE', `invalid --network "${flags.network}": expected host or none`);
-      const jobs = flags.jobs === undefined ? undefined : Number(flags.jobs);
-      if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) throw new JettisonError('USAGE', `invalid --jobs "${flags.jobs}": expected a positive integer`);
-      const mode = flags.quiet ? 'quiet' : parseProgressMode(flags.progress);
-      const outputs: OutputSpec[] = flags.output.map(parseOutput);
-      if (outputs.length === 0) outputs.push({ type: 'image' });
-      if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
-      const buildContexts = keyValues(flags.buildContext, '--build-context', {});
+      const { progress: mode, ...options } = toBuildOptions(context, flags, io, globals());
       const display: ProgressDisplay = createDisplay(mode, { stream: io.stderr, env: io.env, explainCache: true });
       const controller = new AbortController();
       const onSignal = () => controller.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const g = globals();
       try {
         const result = await build({
-          context,
-          ...(flags.file ? { dockerfile: flags.file } : {}),
-          cwd: io.cwd,
+          ...options,
           stdin: io.stdin as unknown as import('node:stream').Readable,
-          env: io.env,
-          root: resolveRoot({ root: g.root, cwd: io.cwd }, io.env),
-          ...(flags.target ? { target: flags.target } : {}),
-          buildArgs: keyValues(flags.buildArg, '--build-arg', io.env),
-          tags: flags.tag,
-          labels: keyValues(flags.label, '--label', {}),
-          noCache: flags.cache === false,
-          noCacheFilter: flags.noCacheFilter,
-          ...(flags.pull ? { pull: true } : {}),
-          network,
-          secrets: flags.secret.map(parseSecret),
-          buildContexts,
-          ...(flags.platform ? { platform: flags.platform } : {}),
-          ...(jobs ? { jobs } : {}),
-          outputs,
-          registry: { insecureRegistries: g.insecureRegistries, registryMirrors: g.registryMirrors },
-          ...(flags.runtime ? { runtime: flags.runtime } : {}),
           onEvent: (e) => display.event(e),
           signal: controller.signal,
         });
