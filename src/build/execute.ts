@@ -131,6 +131,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     const extraSnaps: Snapshot[] = [];
     const locks: (() => Promise<void>)[] = [];
     const privateIds: string[] = [];
+    let scriptDir: string | undefined;
     try {
       const mounts: WorkerMount[] = [];
       const secretEnv: Record<string, string> = {};
@@ -201,8 +202,13 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       }
       const step = deps.stepOf(v);
       if (step?.kind === 'run' && step.script) {
-        // RUN <<EOF with a #! line: the heredoc is a file under /dev/pipes, run as a program.
-        mounts.push({ type: 'secret', target: `/dev/pipes/${step.script.name}`, data: step.script.data, mode: 0o755 });
+        // RUN <<EOF with a #! line: the heredoc is a file under /dev/pipes (0755, read-only), run as a
+        // program, as BuildKit mounts it. A bind of a host file: secret mounts are noexec.
+        scriptDir = await mkdtemp(join(worker.stateDir, 'heredoc-'));
+        const file = join(scriptDir, 'script');
+        await writeFile(file, step.script.data, { mode: 0o755 });
+        await chmod(file, 0o755);
+        mounts.push({ type: 'bind', source: file, target: `/dev/pipes/${step.script.name}`, readonly: true });
       }
       return await withSnapshot(input.layers, async (snap) => {
         const network = op.network === 'none' ? 'none' : op.network === 'host' ? 'host' : deps.network;
@@ -218,6 +224,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       });
     } finally {
       for (const id of privateIds) inUseCaches.set(id, (inUseCaches.get(id) ?? 1) - 1);
+      if (scriptDir) await rm(scriptDir, { recursive: true, force: true }).catch(() => undefined);
       for (const s of extraSnaps) await worker.release(s).catch(() => undefined);
       for (const release of locks) await release().catch(() => undefined);
     }
@@ -230,8 +237,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       return await withSnapshot(input.layers, async (snap) => {
         const root = snap.rootfs;
         for (const a of v.op.actions) {
-          const owner = 'chown' in a && a.chown ? await resolveUser(root, a.chown) : undefined;
-          const chown = owner ? { uid: owner.uid, gid: owner.gid } : undefined;
+          const chown = 'chown' in a && a.chown ? await resolveChown(root, a.chown) : undefined;
           switch (a.action) {
             case 'mkdir': {
               await mkdirOwned(root, a.path, chown, a.mode ?? 0o755);
@@ -320,8 +326,20 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     for (const file of archives) {
       const destDir = req.dest.endsWith('/') ? req.dest : `${req.dest}/`;
       await mkdirOwned(destRoot, destDir, req.chown, 0o755);
-      const into = await resolveInRoot(destRoot, destDir);
-      await applyLayerTar(await decompressed(file), into, { mode: 'merge' });
+      if (!req.chown) {
+        // Owners, modes and mtimes from the archive (as tar -x as root).
+        await applyLayerTar(await decompressed(file), await resolveInRoot(destRoot, destDir), { mode: 'merge' });
+        continue;
+      }
+      // --chown: everything extracted gets that owner (BuildKit's untar with ChownOpts): extract to a
+      // staging directory, then copy from it with the owner applied.
+      const staging = await mkdtemp(join(worker.stateDir, 'add-unpack-'));
+      try {
+        await applyLayerTar(await decompressed(file), staging, { mode: 'merge' });
+        await executeCopy({ source: { root: staging, ownership: 'keep' }, paths: ['.'], dest: destDir, chown: req.chown }, destRoot);
+      } finally {
+        await rm(staging, { recursive: true, force: true });
+      }
     }
   }
 
@@ -333,7 +351,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       const copyStep = step && (step.kind === 'add' || step.kind === 'copy') ? step : undefined;
       if (git) {
         await cloneGit(git, tmp, { keepGitDir: copyStep?.keepGitDir ?? false });
-        await executeCopy({ source: { root: tmp, ownership: 'reset' }, paths: ['.'], dest: a.dest.endsWith('/') ? a.dest : `${a.dest}/`, ...(chown ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}) }, destRoot);
+        await executeCopy({ source: { root: tmp, ownership: 'reset' }, paths: [git.subdir ?? '.'], dest: a.dest.endsWith('/') ? a.dest : `${a.dest}/`, ...(chown ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}) }, destRoot);
         return;
       }
       ctx.status({ id: src, current: 0 });
@@ -352,7 +370,8 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       ctx.status({ id: src, current: bytes, total: bytes, done: true });
       const digest = `sha256:${hash.digest('hex')}`;
       const expected = copyStep?.checksum ?? undefined;
-      if (expected && expected !== digest) throw new StepError(`ADD ${src}: digest mismatch: expected ${expected}, got ${digest}`);
+      // BuildKit's wording: "digest mismatch <got>: <expected>".
+      if (expected && expected !== digest) throw new StepError(`ADD ${src}: digest mismatch ${digest}: ${expected}`);
       const lastModified = res.headers.get('last-modified');
       if (lastModified) await utimes(file, new Date(lastModified), new Date(lastModified));
       await chmod_(file, 0o600);
@@ -387,6 +406,35 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
 
 async function chmod_(p: string, mode: number): Promise<void> {
   await chmod(p, mode);
+}
+
+/**
+ * The owner a file op gives (COPY/ADD --chown, WORKDIR under USER, heredoc files) the way BuildKit's
+ * llb.WithUser + readUser resolve it, which differs from USER for processes: a numeric user alone
+ * means uid = gid = that number (no passwd lookup); a name takes uid and primary gid from the stage's
+ * /etc/passwd; a group part (number, or name from /etc/group) overrides the gid. "root" is 0.
+ */
+export async function resolveChown(root: string, spec: string): Promise<{ uid: number; gid: number }> {
+  const colon = spec.indexOf(':');
+  const userPart = colon < 0 ? spec : spec.slice(0, colon);
+  const groupPart = colon < 0 ? '' : spec.slice(colon + 1);
+  const id = (s: string): number | undefined => (s === 'root' ? 0 : /^\d+$/.test(s) ? Number(s) : undefined);
+  let uid = 0;
+  let gid = 0;
+  const uidNum = id(userPart);
+  if (uidNum !== undefined) {
+    uid = uidNum;
+    gid = uidNum;
+  } else if (userPart !== '') {
+    const u = await resolveUser(root, userPart);
+    uid = u.uid;
+    gid = u.gid;
+  }
+  if (groupPart !== '') {
+    const gidNum = id(groupPart);
+    gid = gidNum ?? (await resolveUser(root, `0:${groupPart}`)).gid;
+  }
+  return { uid, gid };
 }
 
 /** Octal --chmod ("755", "0644"). */
