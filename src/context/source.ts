@@ -60,12 +60,26 @@ export async function cloneGit(src: GitSource, into: string, opts: { keepGitDir?
     await git(['init', '-q']);
     await git(['remote', 'add', 'origin', src.url]);
     const ref = src.ref ?? 'HEAD';
+    let commit = 'FETCH_HEAD';
     try {
       await git(['fetch', '-q', '--depth=1', '--recurse-submodules=no', 'origin', ref]);
-    } catch {
-      await git(['fetch', '-q', '--recurse-submodules=no', 'origin']);
+    } catch (shallowErr) {
+      // Servers that refuse to fetch a commit by id: fetch everything, then the ref must name a branch,
+      // a tag or a commit of it (never fall back to the default branch).
+      await git(['fetch', '-q', '--tags', '--recurse-submodules=no', 'origin', '+refs/heads/*:refs/remotes/origin/*']);
+      let found: string | undefined;
+      for (const candidate of [`refs/remotes/origin/${ref}`, `refs/tags/${ref}`, ref]) {
+        try {
+          found = (await git(['rev-parse', '--verify', '-q', `${candidate}^{commit}`])).stdout.trim();
+          break;
+        } catch {
+          // not this kind of ref
+        }
+      }
+      if (!found) throw shallowErr;
+      commit = found;
     }
-    await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', 'FETCH_HEAD']);
+    await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', commit]);
     await git(['submodule', 'update', '--init', '--recursive', '--depth=1']).catch(() => undefined);
     if (!opts.keepGitDir) await rm(join(into, '.git'), { recursive: true, force: true });
   } catch (err) {
