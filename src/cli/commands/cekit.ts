@@ -2,18 +2,40 @@
  * `jettison cekit …`: CEKit image descriptors. `validate` checks a descriptor (with overrides and
  * modules), `generate` prints the Dockerfile it means (or writes the whole build context with
  * --context), `cache add`/`cache ls` manage the local artifact cache for plain (checksum-only)
- * artifacts. `build` is reserved for the build engine.
+ * artifacts. `build` generates, writes the context (verifying every artifact) and builds it with the
+ * build engine (src/build/cekit.ts), progress on stderr as `jettison build` shows it.
  */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { cekitBuild, parseOutput, type OutputSpec } from '../../build/index.ts';
+import { JettisonError } from '../../errors.ts';
 import { ArtifactCache, generate, prepareContext, type OverrideSource } from '../../frontend/cekit/index.ts';
+import { createDisplay, parseProgressMode, type ProgressDisplay } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
 import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
+import { keyValues } from './build.ts';
 
 interface DescriptorFlags {
   descriptor: string;
   squash: boolean;
+}
+
+interface CekitBuildFlags extends DescriptorFlags {
+  tag: string[];
+  buildArg: string[];
+  cache: boolean;
+  pull?: boolean;
+  progress: string;
+  output: string[];
+  push?: boolean;
+  context?: string;
+  iidfile?: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** --overrides and --overrides-file share one list so their relative order is kept (the last wins). */
@@ -74,19 +96,63 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
       if (flags.context) io.stdout.write(`build context written to ${flags.context}\n`);
     });
 
-  // ---- cekit build: reserved for the build-engine engineer ------------------------------------
-  // `jettison cekit build [descriptor flags] [-t TAG]…` should: generate() as above, prepareContext()
-  // into a temporary directory, then build that Dockerfile and context with the build engine,
-  // squashing the final image's own layers when result.squash, and tagging result.tags by default.
-  group
-    .command('build')
-    .description('build the image a descriptor describes (not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      io.stderr.write('error: jettison cekit build is not available yet: use `jettison cekit generate --context DIR`\n');
-      throw new CommandExit(1);
+  const buildOverrides: OverrideSource[] = [];
+  descriptorOptions(group.command('build'), buildOverrides)
+    .description('build the image a descriptor describes (builders first, then the final image)')
+    .option('--squash', 'squash the final image\'s own layers into one on top of its base (the default)')
+    .option('-t, --tag <name>', 'name and tag the image (repeatable; default NAME:VERSION and NAME:latest)', collect, [])
+    .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collect, [])
+    .option('--no-cache', 'do not use the build cache')
+    .option('--pull', 'always pull base images')
+    .option('--progress <mode>', 'auto, tty, plain, json or quiet', 'auto')
+    .option('-o, --output <spec>', 'type=image|oci,dest=…|docker,dest=…|local,dest=DIR|tar,dest=…|registry (repeatable)', collect, [])
+    .option('--push', 'push the image (same as -o type=registry, added to the outputs)')
+    .option('--context <dir>', 'write the build context to DIR and keep it (default: a private directory, removed after the build)')
+    .option('--iidfile <file>', 'write the image ID to this file')
+    .action(async (flags: CekitBuildFlags) => {
+      const mode = parseProgressMode(flags.progress);
+      const outputs: OutputSpec[] = flags.output.map(parseOutput);
+      if (outputs.length === 0) outputs.push({ type: 'image' });
+      if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
+      const display: ProgressDisplay = createDisplay(mode, { stream: io.stderr, env: io.env, explainCache: true });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const g = globals();
+      try {
+        const result = await cekitBuild({
+          descriptor: flags.descriptor,
+          overrides: buildOverrides,
+          squash: flags.squash,
+          ...(flags.context ? { contextDir: flags.context } : {}),
+          cwd: io.cwd,
+          env: io.env,
+          root: root(),
+          tags: flags.tag,
+          buildArgs: keyValues(flags.buildArg, '--build-arg', io.env),
+          noCache: flags.cache === false,
+          ...(flags.pull ? { pull: true } : {}),
+          outputs,
+          registry: { insecureRegistries: g.insecureRegistries, registryMirrors: g.registryMirrors },
+          onEvent: (e) => display.event(e),
+          signal: controller.signal,
+        });
+        display.close();
+        if (mode === 'quiet') io.stdout.write(`${result.imageId}\n`);
+        if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
+      } catch (err) {
+        display.close();
+        if (err instanceof JettisonError) {
+          io.stderr.write(`ERROR: failed to solve: ${err.message}\n`);
+          throw new CommandExit(1);
+        }
+        throw err;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
-  // ----------------------------------------------------------------------------------------------
 
   const cache = group.command('cache').description('the local artifact cache for plain (checksum-only) artifacts');
   cache
