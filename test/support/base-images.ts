@@ -115,7 +115,7 @@ async function start(): Promise<BaseImages> {
   try {
     if (existsSync(join(cached, '.complete'))) {
       await mkdir(reg.storageDir, { recursive: true });
-      await run('cp', ['-a', `${cached}/storage/.`, reg.storageDir]);
+      await run('cp', ['-a', '--reflink=auto', `${cached}/storage/.`, reg.storageDir]);
     } else {
       await populate(reg, tars);
       await saveCache(reg.storageDir, cached);
