@@ -269,3 +269,25 @@ test('5. cekit generate + jettison build gives the image cekit build --no-squash
   assert.equal(runs.length, 3, plain.stderr);
   assert.ok(runs.every((x) => x.status.startsWith('DONE')), plain.stderr);
 });
+
+test('6. independent builders run at the same time; the final image gets a file from each', LONG, async () => {
+  const root = newRoot('t6');
+  const r = await cekit(root, ['build', '--descriptor', join(FIXTURES, 'parallel', 'image.yaml'), '--progress', 'json']);
+  assert.equal(r.code, 0, show(r));
+  const events = jsonEvents(r);
+  const span = (stage: string): { start: number; end: number } => {
+    const named = events.find((e) => e.type === 'vertex.started' && new RegExp(`^\\[${stage} \\d+/\\d+\\] RUN `).test(e.name ?? ''));
+    assert.ok(named, `no RUN step of ${stage}`);
+    const start = events.indexOf(named);
+    const end = events.findIndex((e) => e.id === named.id && e.type === 'vertex.done');
+    assert.ok(end > start, `${stage}'s RUN did not finish`);
+    return { start, end };
+  };
+  const left = span('left');
+  const right = span('right');
+  // Event order, not time: each RUN started before the other one finished.
+  assert.ok(left.start < right.end && right.start < left.end, `left ${JSON.stringify(left)}, right ${JSON.stringify(right)}`);
+  const run = await jettison(root, [], ['run', '--rm', 'test/parallel:1']);
+  assert.equal(run.code, 0, show(run));
+  assert.equal(run.stdout, 'made on the left\nmade on the right\n');
+});
