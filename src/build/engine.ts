@@ -20,7 +20,7 @@ import type { Descriptor, HistoryEntry, ImageConfig, Platform } from '../image/t
 import type { ProgressEvent, StageSize } from '../progress/index.ts';
 import { fromSolverEvent } from '../progress/index.ts';
 import { pullImage, resolveRegistryConfig, type RegistryConfig } from '../registry/index.ts';
-import { BuildCache, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
+import { BuildCache, defaultJobs, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
 import { openStore, readImage, writeImage } from '../store/index.ts';
 import type { LocalStore } from '../store/index.ts';
 import { createWorker, type Worker } from '../worker/index.ts';
@@ -216,7 +216,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
                 store,
                 config: registryConfig,
                 platform,
-                onProgress: (e) => emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${e.id.slice(0, 19)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
+                onProgress: (e) => emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${shortId(e.id)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
               });
               image = await readImage(store, name, platform);
             }
@@ -279,7 +279,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     try {
       report = await solve(targets, {
         execute,
-        ...(opts.jobs ? { jobs: opts.jobs } : {}),
+        // BuildKit puts no limit on parallel steps; a generous default keeps independent stages concurrent.
+        jobs: opts.jobs ?? Math.max(16, defaultJobs()),
+        reportCachedChain: true,
         cache: solverCache(cache, {
           verify: async (result) => {
             for (const l of result.layers) if (!(await store.has(l.descriptor.digest))) return false;
@@ -407,4 +409,9 @@ function imageHistory(target: StageState, final: CachedResult): HistoryEntry[] {
     }));
   }
   return out;
+}
+
+/** A blob digest shortened as BuildKit shows it (sha256: + 12 hex); anything else unchanged. */
+export function shortId(id: string): string {
+  return /^sha256:[a-f0-9]{64}$/.test(id) ? id.slice(0, 19) : id;
 }

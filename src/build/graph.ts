@@ -106,7 +106,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       const known = imageVertices.get(ref);
       if (known) return known;
       const image = await input.resolveImage(ref);
-      const v = vertex({ op: { kind: 'image', digest: image.manifest.digest, platform: input.platform }, name: `FROM ${image.name}` });
+      const v = vertex({ op: { kind: 'image', digest: image.manifest.digest, platform: input.platform }, name: `FROM ${image.name}@${image.manifest.digest}` });
       const out = { v, image };
       imageVertices.set(ref, out);
       return out;
@@ -180,7 +180,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
           throw new JettisonError('BUILD', `FROM ${base.image}: a local build context cannot be a base image`);
         }
         const { v, image } = await imageVertex(named?.kind === 'image' ? named.ref : base.image);
-        root = v;
+        root = v; // renamed below, once the stage's step count is known (same op, same key)
         baseImage = image;
         rootImage = image;
         baseConfig = image.config.config ?? {};
@@ -190,6 +190,11 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       }
       const fsSteps = lowered.steps.filter((s) => s.kind !== 'config');
       const total = fsSteps.length + 1;
+      if (root.op.kind === 'image' && baseImage) {
+        // "[build 1/5] FROM docker.io/library/golang:1.19@sha256:…", as BuildKit names it.
+        const text = `FROM ${baseImage.name}@${baseImage.manifest.digest}`;
+        root = vertex({ op: root.op, name: vertexName(plan, i, 1, total, text), step: { scope: input.scope, stage: name, index: 1, total, instruction: text } });
+      }
       let last = root;
       let n = 1;
       const stepVertices: (Vertex | undefined)[] = [];

@@ -102,8 +102,16 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
   const id = `export:${spec.type}`;
   const t0 = Date.now();
   const names = spec.attrs?.name ? spec.attrs.name.split(/[, ]+/).filter(Boolean) : input.tags;
-  const label = spec.type === 'image' ? 'writing image to the store' : spec.type === 'registry' ? `pushing ${names.join(', ')}` : `exporting to ${spec.type} ${spec.dest}`;
-  input.emit({ type: 'vertex.started', time: t0, id, name: `exporting: ${label}` });
+  // BuildKit's names for its exporters' progress vertices.
+  const label = {
+    image: 'exporting to image',
+    oci: 'exporting to oci image format',
+    docker: 'exporting to docker image format',
+    local: 'copying files',
+    tar: 'sending tarball',
+    registry: `pushing ${names.join(', ')}`,
+  }[spec.type];
+  input.emit({ type: 'vertex.started', time: t0, id, name: label });
   try {
     const images = names.length > 0 ? names.map((name) => ({ name, target: input.manifest })) : [{ target: input.manifest }];
     switch (spec.type) {
@@ -140,7 +148,7 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
             store: input.store,
             source: name,
             config: input.registryConfig,
-            onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${e.id.slice(0, 19)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
+            onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${/^sha256:[a-f0-9]{64}$/.test(e.id) ? e.id.slice(0, 19) : e.id}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
           });
         }
         break;

@@ -86,7 +86,7 @@ function compile(pattern: string): RegExp {
 }
 
 function escapeRegex(ch: string): string {
-  return /[\\^$.*+?()[\]{}|/-]/.test(ch) ? `\\${ch}` : ch;
+  return /[\\^$.*+?()[\]{}|/]/.test(ch) ? `\\${ch}` : ch;
 }
 
 /** Matches slash-separated paths relative to a root (no leading `/`, no `.` components). */

@@ -91,7 +91,7 @@ export function matchComponent(pattern: string, name: string): boolean {
       if (body.startsWith('^') || body.startsWith('!')) body = `^${body.slice(1)}`;
       re += `[${body.replace(/\\/g, '\\\\')}]`;
       i = close;
-    } else re += /[.+()|{}$^\]/-]/.test(ch) ? `\\${ch}` : ch;
+    } else re += /[.+()|{}$^\]/]/.test(ch) ? `\\${ch}` : ch;
   }
   return new RegExp(`${re}$`, 'u').test(name);
 }

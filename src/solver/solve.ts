@@ -70,6 +70,12 @@ export interface SolveOptions<R> {
   /** Ignore lookups for these stages (StepInfo.stage) and everything depending on them. */
   noCacheFilter?: string[];
   onFailure?: 'abort' | 'wait';
+  /**
+   * BuildKit's view of a cached build: also look up the vertices that a cached dependent made
+   * unnecessary (they count as cached when the cache has them, with their results in the report), and
+   * emit every vertex.cached event after resolving, in graph order (inputs first). Default false.
+   */
+  reportCachedChain?: boolean;
   signal?: AbortSignal;
   onEvent?(event: SolverEvent): void;
   /** Clock for event times (ms); default Date.now. */
@@ -239,7 +245,7 @@ export async function solve<R>(targets: readonly Vertex[], options: SolveOptions
                 n.result = r.hit;
                 report.results.set(n.vertex.key, r.hit as R);
                 report.cached.push(n.vertex);
-                emit({ type: 'vertex.cached', vertex: n.vertex, time: now() });
+                if (!options.reportCachedChain) emit({ type: 'vertex.cached', vertex: n.vertex, time: now() });
               } else {
                 if (r.miss && r.miss.length > 0) n.cacheMiss = r.miss;
                 markRun(n);
@@ -256,6 +262,28 @@ export async function solve<R>(targets: readonly Vertex[], options: SolveOptions
       };
       pump();
     });
+
+    if (options.reportCachedChain) {
+      if (cache) {
+        const below = order.map((v) => nodes.get(v.key)!).filter((n) => n.state === 'unvisited' && !n.forced);
+        for (let i = 0; i < below.length; i += LOOKUP_PARALLELISM) {
+          await Promise.all(
+            below.slice(i, i + LOOKUP_PARALLELISM).map(async (n) => {
+              const hit = await cache.lookup(n.vertex);
+              if (hit === undefined) return;
+              n.state = 'cached';
+              n.result = hit;
+              report.results.set(n.vertex.key, hit);
+              report.cached.push(n.vertex);
+            }),
+          );
+        }
+      }
+      for (const v of order) {
+        const n = nodes.get(v.key)!;
+        if (n.state === 'cached') emit({ type: 'vertex.cached', vertex: n.vertex, time: now() });
+      }
+    }
 
     // ---- phase 2: run ----
     const ready: Node<R>[] = [];

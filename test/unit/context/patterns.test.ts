@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatternMatcher, parseIgnoreFile } from '../../../src/context/patterns.ts';
+import { matchComponent } from '../../../src/context/scoped-path.ts';
 
 // [patterns, path, ignored?] — moby/patternmatcher semantics (parent directories match too; last match wins).
 const cases: [string[], string, boolean][] = [
@@ -32,6 +33,9 @@ const cases: [string[], string, boolean][] = [
   [['(x)'], '(x)', true],
   [['**'], 'anything/at/all', true],
   [['Dockerfile', '.dockerignore'], 'Dockerfile', true],
+  [['my-*.txt'], 'my-file.txt', true],
+  [['a-b/c'], 'a-b/c', true],
+  [['x[a-c]-y'], 'xb-y', true],
 ];
 
 for (const [patterns, path, expected] of cases) {
@@ -51,3 +55,18 @@ test('canSkipDir only when no exception could re-include below the directory', (
   assert.equal(new PatternMatcher(['build', '!other']).canSkipDir('build'), true);
   assert.equal(new PatternMatcher(['build', '!*.c']).canSkipDir('build'), false);
 });
+
+// COPY source wildcards (filepath.Match on one component): [pattern, name, matches?]
+const components: [string, string, boolean][] = [
+  ['my-*.txt', 'my-file.txt', true],
+  ['my-*.txt', 'your-file.txt', false],
+  ['*.c', 'main.c', true],
+  ['?.c', 'ab.c', false],
+  ['[a-c]-[!x]', 'b-y', true],
+  ['[a-c]-[!x]', 'b-x', false],
+  ['a\\*b', 'a*b', true],
+  ['(x)+{y}$', '(x)+{y}$', true],
+];
+for (const [pattern, name, expected] of components) {
+  test(`COPY wildcard ${pattern} ${expected ? 'matches' : 'does not match'} ${name}`, () => assert.equal(matchComponent(pattern, name), expected));
+}

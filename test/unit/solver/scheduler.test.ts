@@ -325,3 +325,30 @@ test('a large DAG of no-op work completes with every vertex once', async () => {
   assert.equal(report.stats.ran, calls);
   assert.ok(report.stats.maxConcurrency <= 8 && report.stats.maxConcurrency >= 2);
 });
+
+test('reportCachedChain: a cached chain is reported whole, inputs first, with every result', async () => {
+  const h = new Harness();
+  h.auto.add('*');
+  const cache = new MemoryCache();
+  const base = img('base');
+  const a = run('a', [base]);
+  const b = run('b', [a]);
+  await solve([b], { execute: h.execute, cache });
+  cache.map.delete(base.key); // a record can be gone (pruned): the vertex is then just not needed
+
+  const h2 = new Harness();
+  const ev = events();
+  const report = await solve([b], { execute: h2.execute, cache, onEvent: ev.onEvent, reportCachedChain: true });
+  assert.equal(h2.started.length, 0);
+  assert.deepEqual(ev.of('vertex.cached'), ['a', 'b']);
+  assert.deepEqual(report.cached.map((v) => v.name).sort(), ['a', 'b']);
+  assert.deepEqual(report.notNeeded.map((v) => v.name), ['FROM base']);
+  assert.equal(report.results.get(a.key), 'a(FROM base())');
+
+  // A forced stage is not looked up through the chain.
+  const h3 = new Harness();
+  h3.auto.add('*');
+  const r3 = await solve([b], { execute: h3.execute, cache, noCache: true, reportCachedChain: true });
+  assert.deepEqual(h3.started.sort(), ['FROM base', 'a', 'b']);
+  assert.equal(r3.cached.length, 0);
+});
