@@ -23,7 +23,7 @@ import { pullImage, resolveRegistryConfig, type RegistryConfig } from '../regist
 import { BuildCache, defaultJobs, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
 import { openStore, readImage, writeImage } from '../store/index.ts';
 import type { LocalStore } from '../store/index.ts';
-import { createWorker, type Worker } from '../worker/index.ts';
+import { createWorker, layerDirs, type Worker } from '../worker/index.ts';
 import { openContext, type BuildContext } from '../context/source.ts';
 import { buildGraph, historyOf, type ResolvedImage, type StageState } from './graph.ts';
 import { createExecutor, madeAt, madeBy } from './execute.ts';
@@ -319,7 +319,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       const baseEntries = target.rootImage ? (target.rootImage.config.history ?? []).length : 0;
       if (layers.length - baseCount > 1) {
         const { squashLayers } = await import('./squash.ts');
-        const squashed = await squashLayers(store, worker, layers.slice(baseCount), opts.compression ?? 'gzip');
+        const base = layers.slice(0, baseCount);
+        const baseDirs = await layerDirs(worker.stateDir, store, base.map((l) => l.descriptor), base.map((l) => l.diffID));
+        const squashed = await squashLayers(store, worker, layers.slice(baseCount), opts.compression ?? 'gzip', baseDirs);
         layers = [...layers.slice(0, baseCount), squashed];
         for (let i = baseEntries; i < history.length; i++) history[i] = { ...history[i], empty_layer: true };
         const last = { ...history[history.length - 1], comment: 'squashed' };

@@ -1,9 +1,10 @@
 /**
  * Squashing (CEKit's default): the layers a final image adds on top of its base become one layer.
  * The layers are applied in order into a fresh overlay-format directory (later layers' whiteouts
- * remove earlier files; a whiteout of a base file stays a whiteout), then written as one layer.
+ * remove earlier files). A whiteout left at the end matters only when the base has that path; the
+ * others (files created and deleted within the squashed layers) are dropped.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeLayer, encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
@@ -11,12 +12,44 @@ import type { LayerResult } from '../solver/index.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { Worker } from '../worker/index.ts';
 
-export async function squashLayers(store: ContentStore, worker: Worker, layers: LayerResult[], compression: Compression): Promise<LayerResult> {
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes whiteouts (char 0/0) for paths no base layer dir has. */
+async function dropNeedlessWhiteouts(dir: string, rel: string, baseDirs: string[]): Promise<void> {
+  for (const name of await readdir(join(dir, rel))) {
+    const r = rel ? `${rel}/${name}` : name;
+    const st = await lstat(join(dir, r));
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      let needed = false;
+      for (const b of baseDirs) if (await exists(join(b, r))) needed = true;
+      if (!needed) await rm(join(dir, r));
+    } else if (st.isDirectory()) {
+      await dropNeedlessWhiteouts(dir, r, baseDirs);
+    }
+  }
+}
+
+/** `baseDirs`: the base image's layers unpacked in overlay format (the worker's layer dirs). */
+export async function squashLayers(
+  store: ContentStore,
+  worker: Worker,
+  layers: LayerResult[],
+  compression: Compression,
+  baseDirs: string[],
+): Promise<LayerResult> {
   const dir = await mkdtemp(join(worker.stateDir, 'squash-'));
   try {
     for (const l of layers) {
       await applyLayerTar(decodeLayer(store.open(l.descriptor.digest), l.descriptor.mediaType), dir, { mode: 'overlay' });
     }
+    await dropNeedlessWhiteouts(dir, '', baseDirs);
     const encoded = await encodeLayer(writeLayerTar({ type: 'overlay', upper: dir }), { compression }, store);
     return { descriptor: encoded.descriptor, diffID: encoded.diffID };
   } finally {
