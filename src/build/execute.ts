@@ -18,6 +18,7 @@ import { JettisonError } from '../errors.ts';
 import { digestHex } from '../image/digest.ts';
 import { encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/index.ts';
+import { BLOCK, checksumOk, isZeroBlock } from '../image/tar/header.ts';
 import type { Digest, Manifest, ImageConfig } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { withLock, lockExclusive } from '../util/lock.ts';
@@ -313,7 +314,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     for (const p of req.paths) {
       const matches: string[] = [];
       for await (const e of planCopy({ ...req, paths: [p] }, destRoot)) {
-        if (e.stat.isFile() && (await archiveKind(e.src))) matches.push(e.src);
+        if (e.stat.isFile() && (await isTarArchive(e.src))) matches.push(e.src);
         else {
           matches.length = 0;
           break;
@@ -480,18 +481,60 @@ async function archiveKind(file: string): Promise<'gzip' | 'bzip2' | 'xz' | 'zst
   }
 }
 
+/**
+ * BuildKit's isArchivePath: a file is extracted by ADD when, decompressed if it is gzip, bzip2, xz or
+ * zstd, it starts with a valid tar header. Anything else (a .gz of a text file, a corrupt archive) is
+ * copied as it is.
+ */
+async function isTarArchive(file: string): Promise<boolean> {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  try {
+    for await (const chunk of await decompressed(file)) {
+      chunks.push(Buffer.from(chunk));
+      have += chunk.length;
+      if (have >= BLOCK) break;
+    }
+  } catch {
+    return false;
+  }
+  if (have < BLOCK) return false;
+  const block = Buffer.concat(chunks).subarray(0, BLOCK);
+  return !isZeroBlock(block) && checksumOk(block);
+}
+
 /** The tar stream inside an archive file, decompressed by a standard tool when Node has no codec. */
 async function decompressed(file: string): Promise<AsyncIterable<Uint8Array>> {
   const kind = await archiveKind(file);
   const { createReadStream } = await import('node:fs');
   const zlib = await import('node:zlib');
+  if (kind === 'bzip2' || kind === 'xz') return toolOutput(kind === 'xz' ? 'xz' : 'bzip2', file);
   const src = createReadStream(file);
   if (kind === 'gzip') return src.pipe(zlib.createGunzip());
   if (kind === 'zstd') return src.pipe(zlib.createZstdDecompress());
-  if (kind === 'bzip2' || kind === 'xz') {
-    const child = spawn(kind === 'xz' ? 'xz' : 'bzip2', ['-dc'], { stdio: ['pipe', 'pipe', 'ignore'] });
-    src.pipe(child.stdin);
-    return child.stdout;
-  }
   return src;
+}
+
+/**
+ * `TOOL -dc FILE`'s output, started when first read (a child's stdout left unread while the caller
+ * prepares could lose the whole output), failing when the tool does: a bad archive is an error,
+ * never an empty extraction.
+ */
+async function* toolOutput(tool: string, file: string): AsyncGenerator<Buffer> {
+  const child = spawn(tool, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => {
+    if (stderr.length < 4096) stderr += c.toString();
+  });
+  const closed = new Promise<number | null>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (code) => res(code));
+  });
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+  const code = await closed;
+  if (code !== 0) throw new StepError(`failed to decompress ${posix.basename(file)} (${tool}): ${stderr.trim() || `exit code ${code}`}`);
 }

@@ -17,6 +17,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync,
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { busyboxRootfs } from '../../support/images.ts';
 import { snapshotTree } from '../../support/trees.ts';
 import { cleanupDir, jettison, show, tempDir } from '../../fixtures/build/harness.ts';
@@ -27,7 +28,8 @@ type FileSpec =
   | { content: string; mode?: number; mtime?: number }
   | { link: string }
   | { dir: true; mode?: number }
-  | { tar: Record<string, string>; compress?: 'gzip' | 'xz'; owner?: number };
+  | { tar: Record<string, string>; compress?: 'gzip' | 'xz' | 'bzip2'; owner?: number; truncate?: number }
+  | { gzipOf: string };
 
 interface Case {
   name: string;
@@ -44,6 +46,8 @@ interface Case {
   expect?: Record<string, string | RegExp | null>;
   /** Fields of the image's Config that must equal these values (undefined = absent). */
   config?: Record<string, unknown>;
+  /** created_by of the history entries after the base image's, "(empty)" appended for empty_layer ones. */
+  history?: string[];
   /** The build must fail with this message. */
   error?: RegExp;
   /** A known gap outside this suite's files: reported as TODO (node:test), still run. */
@@ -57,6 +61,13 @@ let http = '';
 let gitRepo = '';
 const LAST_MODIFIED = 'Wed, 21 Oct 2015 07:28:00 GMT';
 const REMOTE = 'remote file\n';
+/** Incompressible text (hex of a hash chain), so a cut-off .xz of it has a readable start only. */
+function noise(bytes: number): string {
+  let out = '';
+  let h = 'seed';
+  while (out.length < bytes) out += h = createHash('sha256').update(h).digest('hex');
+  return out.slice(0, bytes);
+}
 const sha = (s: string | Buffer) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
 
 function writeTree(base: string, files: Record<string, FileSpec>): void {
@@ -68,13 +79,16 @@ function writeTree(base: string, files: Record<string, FileSpec>): void {
     else if ('dir' in spec) {
       mkdirSync(full, { recursive: true });
       if (spec.mode !== undefined) chmodSync(full, spec.mode);
+    } else if ('gzipOf' in spec) {
+      writeFileSync(full, gzipSync(spec.gzipOf));
     } else if ('tar' in spec) {
       const src = `${full}.src`;
       writeTree(src, spec.tar);
       const names = readdirSync(src).sort();
-      const flags = spec.compress === 'gzip' ? ['-z'] : spec.compress === 'xz' ? ['-J'] : [];
+      const flags = { gzip: ['-z'], xz: ['-J'], bzip2: ['-j'], none: [] }[spec.compress ?? 'none'];
       execFileSync('tar', ['-c', ...flags, '-f', full, '--numeric-owner', `--owner=${spec.owner ?? 0}`, `--group=${spec.owner ?? 0}`, '--mtime=@1000000000', '-C', src, ...names]);
       execFileSync('rm', ['-rf', src]);
+      if (spec.truncate !== undefined) execFileSync('truncate', ['-s', String(spec.truncate), full]);
     } else {
       writeFileSync(full, spec.content);
       if (spec.mode !== undefined) chmodSync(full, spec.mode);
@@ -106,10 +120,15 @@ function isLink(p: string): boolean {
 
 const fill = (s: string, work: string) => s.replaceAll('{{http}}', http).replaceAll('{{git}}', `file://${gitRepo}`).replaceAll('{{ctx}}', work);
 
-async function inspectConfig(tag: string): Promise<Record<string, unknown>> {
+interface Inspected {
+  Config: Record<string, unknown>;
+  History: { created_by?: string; empty_layer?: boolean }[];
+}
+
+async function inspectImage(tag: string): Promise<Inspected> {
   const r = await jettison(root, [], ['inspect', tag]);
   assert.equal(r.code, 0, show(r));
-  return (JSON.parse(r.stdout) as { Config: Record<string, unknown> }[])[0].Config;
+  return (JSON.parse(r.stdout) as Inspected[])[0];
 }
 
 let serial = 0;
@@ -145,8 +164,12 @@ async function runCase(c: Case): Promise<void> {
     want[p] = d;
   }
   assert.deepEqual(got, want);
+  if (c.history) {
+    const h = (await inspectImage(tag)).History.slice(1).map((e) => `${e.created_by}${e.empty_layer ? ' (empty)' : ''}`);
+    assert.deepEqual(h, c.history);
+  }
   if (c.config) {
-    const config = await inspectConfig(tag);
+    const config = (await inspectImage(tag)).Config;
     const picked: Record<string, unknown> = {};
     for (const k of Object.keys(c.config)) picked[k] = config[k] ?? undefined;
     assert.deepEqual(picked, c.config);
@@ -502,6 +525,7 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
 ADD plain.tar /x/tar/
 ADD comp.tar.gz /x/gz
 ADD comp.tar.xz /x/xz/
+ADD comp.tar.bz2 /x/bz2/
 ADD fake.tar.gz /x/fake/
 ADD note.txt /x/note.txt
 ADD --chown=www chown.tar /x/chown/
@@ -510,6 +534,7 @@ ADD --chown=www chown.tar /x/chown/
       'plain.tar': { tar: { 'a.txt': 'A', 'dir/b.txt': 'B' }, owner: 1234 },
       'comp.tar.gz': { tar: { 'g.txt': 'G' }, compress: 'gzip' },
       'comp.tar.xz': { tar: { 'x.txt': 'X' }, compress: 'xz' },
+      'comp.tar.bz2': { tar: { 'b.txt': 'B2' }, compress: 'bzip2' },
       'fake.tar.gz': 'not an archive\n',
       'note.txt': 'note',
       'chown.tar': { tar: { 'c.txt': 'C', 'cd/d.txt': 'D' }, owner: 4321 },
@@ -521,12 +546,25 @@ ADD --chown=www chown.tar /x/chown/
       'x/tar/plain.tar': null,
       'x/gz/g.txt': 'file 644 0:0 "G"',
       'x/xz/x.txt': 'file 644 0:0 "X"',
+      'x/bz2/b.txt': 'file 644 0:0 "B2"',
       'x/fake/fake.tar.gz': 'file 644 0:0 "not an archive\\n"',
       'x/note.txt': 'file 644 0:0 "note"',
       'x/chown/c.txt': 'file 644 1000:1000 "C"',
       'x/chown/cd': 'dir 755 1000:1000',
       'x/chown/cd/d.txt': 'file 644 1000:1000 "D"',
     },
+  },
+  {
+    name: 'ADD of files that only look like archives copies them as they are (a .gz of text, a cut-off .tar.xz)',
+    dockerfile: 'FROM busybox\nADD notes.txt.gz cut.tar.xz /x/\n',
+    files: { 'notes.txt.gz': { gzipOf: 'just text\n' }, 'cut.tar.xz': { tar: { 'big.txt': 'x'.repeat(100000) }, compress: 'xz', truncate: 40 } },
+    expect: { 'x/notes.txt.gz': /^file 644 0:0 /, 'x/cut.tar.xz': /^file 644 0:0 /, 'x/big.txt': null },
+  },
+  {
+    name: 'ADD of a .tar.xz cut off after its first entry fails (never a partial extraction)',
+    dockerfile: 'FROM busybox\nADD broken.tar.xz /x/\n',
+    files: { 'broken.tar.xz': { tar: { 'a.txt': 'A', 'big.bin': noise(300000) }, compress: 'xz', truncate: 30000 } },
+    error: /failed to decompress broken\.tar\.xz \(xz\)/,
   },
   {
     name: 'ADD http URL: 0600, named after the URL path, Last-Modified as mtime, archives not extracted, --checksum',
@@ -646,6 +684,18 @@ CMD ["echo hi"]
 `,
     args: ['--label', 'l3=cli', '--label', 'l1=over'],
     expect: { srv: 'dir 755 1000:50' },
+    history: [
+      'ENV E1=v1 E2=two words (empty)',
+      'LABEL l1=x l 2=y z (empty)',
+      'EXPOSE map[53/udp:{} 80/tcp:{} 8000/tcp:{} 8001/tcp:{}] (empty)',
+      'VOLUME [/data] (empty)',
+      'VOLUME [/logs] (empty)',
+      'STOPSIGNAL SIGUSR1 (empty)',
+      'USER www:staff (empty)',
+      'WORKDIR /srv',
+      'ENTRYPOINT ["/bin/sh" "-c"] (empty)',
+      'CMD ["echo hi"] (empty)',
+    ],
     config: {
       Env: [PATH, 'E1=v1', 'E2=two words'],
       Labels: { l1: 'over', 'l 2': 'y z', l3: 'cli' },
@@ -657,6 +707,19 @@ CMD ["echo hi"]
       Entrypoint: ['/bin/sh', '-c'],
       Cmd: ['echo hi'],
     },
+  },
+  {
+    name: 'history entries of RUN (with ARGs), COPY and ADD flags as BuildKit writes them',
+    dockerfile: 'FROM busybox\nARG V=1\nRUN echo $V > /v\nCOPY --chown=www --chmod=600 f /f\nADD f /g\nRUN true\n',
+    files: { f: 'F' },
+    expect: { v: 'file 644 0:0 "1\\n"', f: 'file 600 1000:1000 "F"', g: 'file 644 0:0 "F"' },
+    history: [
+      'ARG V=1 (empty)',
+      'RUN |1 V=1 /bin/sh -c echo $V > /v # buildkit',
+      'COPY --chown=www --chmod=600 f /f # buildkit',
+      'ADD f /g # buildkit',
+      'RUN |1 V=1 /bin/sh -c true # buildkit (empty)',
+    ],
   },
   {
     name: 'HEALTHCHECK in the config: durations in ns, zero fields omitted as BuildKit (omitempty) writes them',
