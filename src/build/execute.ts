@@ -238,7 +238,14 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       return await withSnapshot(input.layers, async (snap) => {
         const root = snap.rootfs;
         for (const a of v.op.actions) {
-          const chown = 'chown' in a && a.chown ? await resolveChown(root, a.chown) : undefined;
+          let userRoot = root;
+          if ((a.action === 'copy' || a.action === 'mkfile') && a.chown && a.chownFrom !== undefined) {
+            // COPY --link runs on scratch: names resolve in the stage it lands on (BuildKit does the same).
+            const users = await worker.prepare(await dirsOf(ctx.inputs[a.chownFrom].layers));
+            extraSnaps.push(users);
+            userRoot = users.rootfs;
+          }
+          const chown = 'chown' in a && a.chown ? await resolveChown(userRoot, a.chown) : undefined;
           switch (a.action) {
             case 'mkdir': {
               await mkdirOwned(root, a.path, chown, a.mode ?? 0o755);

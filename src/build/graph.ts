@@ -346,6 +346,11 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
           actions.push({ action: 'copy', input: inputs.length - 1, src: local, followSymlinks: true, ...common });
         }
       }
+      if (step.link && common.chown && !/^\d+(:\d+)?$/.test(common.chown)) {
+        // A linked copy lands on scratch; --chown names are looked up in the stage it is linked onto.
+        inputs.push(last);
+        for (const a of actions) if (a.action === 'copy' || a.action === 'mkfile') a.chownFrom = inputs.length - 1;
+      }
       // A copy action whose sources are remote (URLs, git) reads no input: its `input` is 0 by convention.
       const fileVertex = vertex({
         op: { kind: 'file', actions },

@@ -109,6 +109,8 @@ export interface CopyAction {
   src: string[];
   dest: string;
   chown?: string;
+  /** Index of the input whose /etc/passwd and /etc/group resolve a --chown name (default: input 0, the destination). */
+  chownFrom?: number;
   chmod?: string;
   link?: boolean;
   parents?: boolean;
@@ -132,6 +134,8 @@ export interface MkfileAction {
   data: string;
   mode?: number;
   chown?: string;
+  /** As CopyAction.chownFrom. */
+  chownFrom?: number;
 }
 
 export interface RmAction {
@@ -252,10 +256,10 @@ const mounts: FieldCheck = (v, p) => {
 const actionSchemas: Record<FileAction['action'], [Record<string, FieldCheck>, Record<string, FieldCheck>]> = {
   copy: [
     { action: str, input: int, src: strings, dest: str },
-    { chown: str, chmod: str, link: bool, parents: bool, exclude: strings, followSymlinks: bool, unpack: bool },
+    { chown: str, chownFrom: int, chmod: str, link: bool, parents: bool, exclude: strings, followSymlinks: bool, unpack: bool },
   ],
   mkdir: [{ action: str, path: str }, { mode: int, parents: bool, chown: str }],
-  mkfile: [{ action: str, path: str, data: str }, { mode: int, chown: str }],
+  mkfile: [{ action: str, path: str, data: str }, { mode: int, chown: str, chownFrom: int }],
   rm: [{ action: str, path: str }, { allowNotFound: bool, allowWildcard: bool }],
 };
 
@@ -293,7 +297,9 @@ const opSchemas: Record<OpKind, [Record<string, FieldCheck>, Record<string, Fiel
 /** The inputs an op refers to by index, for range checks. */
 function inputRefs(op: Op): number[] {
   if (op.kind === 'exec') return (op.mounts ?? []).flatMap((m) => (m.type === 'bind' ? [m.input] : m.type === 'cache' && m.from !== undefined ? [m.from] : []));
-  if (op.kind === 'file') return op.actions.flatMap((a) => (a.action === 'copy' ? [a.input] : []));
+  if (op.kind === 'file') {
+    return op.actions.flatMap((a) => [...(a.action === 'copy' ? [a.input] : []), ...((a.action === 'copy' || a.action === 'mkfile') && a.chownFrom !== undefined ? [a.chownFrom] : [])]);
+  }
   return [];
 }
 

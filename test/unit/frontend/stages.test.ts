@@ -61,7 +61,7 @@ const cases: Case[] = [
   ['config instructions', 'FROM busybox\nLABEL a=1 "b c"=2\nEXPOSE 80 53/udp 9000-9001\nVOLUME /data\nUSER 65534:65534\nSTOPSIGNAL SIGINT\nHEALTHCHECK --interval=30s CMD wget -q localhost\nENTRYPOINT ["x"]\n', {}, { Cmd: ['sh'] }, (ls) => last(ls).config, {
     Cmd: null, OnBuild: null, Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Labels: { a: '1', 'b c': '2' },
     ExposedPorts: { '80/tcp': {}, '53/udp': {}, '9000/tcp': {}, '9001/tcp': {} }, Volumes: { '/data': {} }, User: '65534:65534', StopSignal: 'SIGINT',
-    Healthcheck: { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 30e9, Timeout: 0, StartPeriod: 0, StartInterval: 0, Retries: 0 }, Entrypoint: ['x'],
+    Healthcheck: { Test: ['CMD-SHELL', 'wget -q localhost'], Interval: 30e9 }, Entrypoint: ['x'],
   }],
   ['history text of config instructions', 'FROM busybox\nENV A=1 B=2\nEXPOSE 443 80\nCMD ["a", "b c"]\nHEALTHCHECK --interval=1m30s --retries=2 CMD ["true"]\n', {}, {}, (ls) => last(ls).steps.map((s) => s.createdBy), [
     'ENV A=1 B=2', 'EXPOSE map[443/tcp:{} 80/tcp:{}]', 'CMD ["a" "b c"]', 'HEALTHCHECK {Test:[CMD true] Interval:1m30s Timeout:0s StartPeriod:0s StartInterval:0s Retries:2}',

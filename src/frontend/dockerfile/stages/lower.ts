@@ -407,8 +407,11 @@ export function lowerStage(plan: BuildPlan, index: number, input: LowerInput = {
       case 'healthcheck': {
         usedOnce('healthcheck');
         const h = c.health;
-        config.Healthcheck = { Test: h.test, Interval: h.interval, Timeout: h.timeout, StartPeriod: h.startPeriod, StartInterval: h.startInterval, Retries: h.retries };
-        configStep(healthHistory(config.Healthcheck));
+        const hc: ImageHealthConfig = { Test: h.test, Interval: h.interval, Timeout: h.timeout, StartPeriod: h.startPeriod, StartInterval: h.startInterval, Retries: h.retries };
+        configStep(healthHistory(hc));
+        // The image config leaves zero durations and retries out (Go's omitempty), as BuildKit writes it.
+        for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!hc[k]) delete hc[k];
+        config.Healthcheck = hc;
         return;
       }
       case 'onbuild':
