@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import { DigestMismatchError, JettisonError } from '../errors.ts';
 import { validateImageConfig } from '../image/config.ts';
 import { DigestCounter, digestHex } from '../image/digest.ts';
-import { createDecompressor, type Compression } from '../image/compression.ts';
+import { compressionOf, createDecompressor, type Compression } from '../image/compression.ts';
 import { createManifest } from '../image/manifest.ts';
 import { familiarName, familiarRepository, normalizeReference, parseReference } from '../image/reference.ts';
 import { MediaType, type Descriptor, type Digest, type ImageConfig, type Platform } from '../image/types.ts';
@@ -32,27 +32,9 @@ export interface DockerManifestEntry {
   Layers: string[];
 }
 
-const DOCKER_LAYER_TAR = 'application/vnd.docker.image.rootfs.diff.tar';
 
-/** The compression of a layer media type, including Docker's uncompressed type. */
-export function layerCompression(mediaType: string): Compression {
-  switch (mediaType) {
-    case MediaType.OciLayerTar:
-    case DOCKER_LAYER_TAR:
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar':
-      return 'none';
-    case MediaType.OciLayerGzip:
-    case MediaType.DockerLayerGzip:
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip':
-    case 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
-      return 'gzip';
-    case MediaType.OciLayerZstd:
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd':
-      return 'zstd';
-    default:
-      throw new JettisonError('UNSUPPORTED_MEDIA_TYPE', `unsupported layer media type "${mediaType}"`);
-  }
-}
+/** The compression of a layer media type, including Docker's uncompressed type (compressionOf). */
+export const layerCompression = compressionOf;
 
 /** A temp file name in the store's tmp dir (owner-named: removed if this process dies). */
 function spoolPath(store: ContentStore): string {

@@ -53,6 +53,7 @@ export function compressionOf(mediaType: string): Compression {
     case 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd':
       return 'zstd';
     case MediaType.OciLayerTar:
+    case 'application/vnd.docker.image.rootfs.diff.tar':
     case 'application/vnd.oci.image.layer.nondistributable.v1.tar':
       return 'none';
     default:

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { JettisonError } from '../../errors.ts';
 import { build, parseOutput, type BuildOptions, type OutputSpec, type SecretSpec } from '../../build/index.ts';
-import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressMode } from '../../progress/index.ts';
+import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressEvent, type ProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
 import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
 
@@ -140,44 +140,55 @@ export function parseBuildArgs(argv: string[], io: Pick<CliIO, 'cwd' | 'env'>, g
   return toBuildOptions(cmd.args[0], cmd.opts() as BuildFlags, io, g);
 }
 
+/**
+ * Runs a build the way the CLI shows it: a progress display on stderr, SIGINT/SIGTERM cancelling the
+ * build (which unmounts and removes its temporary state), BuildKit's `ERROR: failed to solve: …` line and
+ * exit code 1 on failure, and the image ID on stdout in quiet mode. Shared by `build` and `cekit build`.
+ */
+export async function runWithDisplay<T extends { imageId: string }>(
+  io: CliIO,
+  mode: ProgressMode,
+  run: (hooks: { onEvent: (e: ProgressEvent) => void; signal: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const display: ProgressDisplay = createDisplay(mode, { stream: io.stderr, env: io.env, explainCache: true });
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await run({ onEvent: (e) => display.event(e), signal: controller.signal });
+    display.close();
+    if (mode === 'quiet') io.stdout.write(`${result.imageId}\n`);
+    return result;
+  } catch (err) {
+    display.close();
+    if (err instanceof JettisonError) {
+      io.stderr.write(`ERROR: failed to solve: ${err.message}\n`);
+      throw new CommandExit(1);
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
 export function register(program: Command, io: CliIO, globals: () => GlobalOptions): void {
   defineBuildOptions(program.command('build').description('build an image from a Dockerfile (docker buildx build\'s flags)'))
     .action(async (context: string, flags: BuildFlags) => {
       const { progress: mode, ...options } = toBuildOptions(context, flags, io, globals());
-      const display: ProgressDisplay = createDisplay(mode, { stream: io.stderr, env: io.env, explainCache: true });
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        const result = await build({
-          ...options,
-          stdin: io.stdin as unknown as import('node:stream').Readable,
-          onEvent: (e) => display.event(e),
-          signal: controller.signal,
-        });
-        display.close();
-        if (mode === 'quiet') io.stdout.write(`${result.imageId}\n`);
-        if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
-        if (flags.metadataFile) {
-          const meta = {
-            'containerimage.config.digest': result.imageId,
-            'containerimage.digest': result.manifest.digest,
-            'containerimage.descriptor': result.manifest,
-            'image.name': result.tags.join(','),
-          };
-          await writeFile(resolve(io.cwd, flags.metadataFile), `${JSON.stringify(meta, null, 2)}\n`);
-        }
-      } catch (err) {
-        display.close();
-        if (err instanceof JettisonError) {
-          io.stderr.write(`ERROR: failed to solve: ${err.message}\n`);
-          throw new CommandExit(1);
-        }
-        throw err;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+      const result = await runWithDisplay(io, mode, (hooks) =>
+        build({ ...options, stdin: io.stdin as unknown as import('node:stream').Readable, ...hooks }),
+      );
+      if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
+      if (flags.metadataFile) {
+        const meta = {
+          'containerimage.config.digest': result.imageId,
+          'containerimage.digest': result.manifest.digest,
+          'containerimage.descriptor': result.manifest,
+          'image.name': result.tags.join(','),
+        };
+        await writeFile(resolve(io.cwd, flags.metadataFile), `${JSON.stringify(meta, null, 2)}\n`);
       }
     });
 }

@@ -10,12 +10,11 @@ import { writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { cekitBuild, parseOutput, type OutputSpec } from '../../build/index.ts';
-import { JettisonError } from '../../errors.ts';
 import { ArtifactCache, generate, prepareContext, type OverrideSource } from '../../frontend/cekit/index.ts';
-import { createDisplay, parseProgressMode, type ProgressDisplay } from '../../progress/index.ts';
+import { parseProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
-import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
-import { keyValues } from './build.ts';
+import type { CliIO, GlobalOptions } from '../context.ts';
+import { keyValues, runWithDisplay } from './build.ts';
 
 interface DescriptorFlags {
   descriptor: string;
@@ -114,14 +113,9 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
       const outputs: OutputSpec[] = flags.output.map(parseOutput);
       if (outputs.length === 0) outputs.push({ type: 'image' });
       if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
-      const display: ProgressDisplay = createDisplay(mode, { stream: io.stderr, env: io.env, explainCache: true });
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       const g = globals();
-      try {
-        const result = await cekitBuild({
+      const result = await runWithDisplay(io, mode, (hooks) =>
+        cekitBuild({
           descriptor: flags.descriptor,
           overrides: buildOverrides,
           squash: flags.squash,
@@ -135,23 +129,10 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
           ...(flags.pull ? { pull: true } : {}),
           outputs,
           registry: { insecureRegistries: g.insecureRegistries, registryMirrors: g.registryMirrors },
-          onEvent: (e) => display.event(e),
-          signal: controller.signal,
-        });
-        display.close();
-        if (mode === 'quiet') io.stdout.write(`${result.imageId}\n`);
-        if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
-      } catch (err) {
-        display.close();
-        if (err instanceof JettisonError) {
-          io.stderr.write(`ERROR: failed to solve: ${err.message}\n`);
-          throw new CommandExit(1);
-        }
-        throw err;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+          ...hooks,
+        }),
+      );
+      if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
     });
 
   const cache = group.command('cache').description('the local artifact cache for plain (checksum-only) artifacts');
