@@ -4,7 +4,7 @@
  * remove earlier files). A whiteout left at the end matters only when the base has that path; the
  * others (files created and deleted within the squashed layers) are dropped.
  */
-import { lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeLayer, encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
@@ -21,19 +21,25 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Removes whiteouts (char 0/0) for paths no base layer dir has. */
+/** Removes whiteouts (char 0/0) for paths no base layer dir has, keeping the directories' times (the layer stays reproducible). */
 async function dropNeedlessWhiteouts(dir: string, rel: string, baseDirs: string[]): Promise<void> {
+  const here = await lstat(join(dir, rel));
+  let removed = false;
   for (const name of await readdir(join(dir, rel))) {
     const r = rel ? `${rel}/${name}` : name;
     const st = await lstat(join(dir, r));
     if (st.isCharacterDevice() && st.rdev === 0) {
       let needed = false;
       for (const b of baseDirs) if (await exists(join(b, r))) needed = true;
-      if (!needed) await rm(join(dir, r));
+      if (!needed) {
+        await rm(join(dir, r));
+        removed = true;
+      }
     } else if (st.isDirectory()) {
       await dropNeedlessWhiteouts(dir, r, baseDirs);
     }
   }
+  if (removed) await utimes(join(dir, rel), here.atimeMs / 1000, here.mtimeMs / 1000);
 }
 
 /** `baseDirs`: the base image's layers unpacked in overlay format (the worker's layer dirs). */
