@@ -19,7 +19,7 @@ import { normalizeReference } from '../image/reference.ts';
 import type { Descriptor, HistoryEntry, ImageConfig, Platform } from '../image/types.ts';
 import type { ProgressEvent, StageSize } from '../progress/index.ts';
 import { fromSolverEvent } from '../progress/index.ts';
-import { pullImage, resolveRegistryConfig, type RegistryConfig } from '../registry/index.ts';
+import type { RegistryConfig } from '../registry/index.ts';
 import { BuildCache, defaultJobs, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
 import { openStore, readImage, writeImage } from '../store/index.ts';
 import type { LocalStore } from '../store/index.ts';
@@ -194,7 +194,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     }
 
     // 3. Base images: the store, else the registry (through mirrors), once per reference.
-    const registryConfig: RegistryConfig = await resolveRegistryConfig(opts.registry ?? {}, env);
+    // The registry client is loaded only when a build pulls or pushes (it costs startup time otherwise).
+    let registryConfigP: Promise<RegistryConfig> | undefined;
+    const registryConfig = (): Promise<RegistryConfig> =>
+      (registryConfigP ??= import('../registry/index.ts').then((r) => r.resolveRegistryConfig(opts.registry ?? {}, env)));
     const resolved = new Map<string, Promise<ResolvedImage>>();
     const resolveImage = (ref: string): Promise<ResolvedImage> => {
       let name: string;
@@ -212,9 +215,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           try {
             let image = opts.pull ? undefined : await readImage(store, name, platform).catch(() => undefined);
             if (!image) {
+              const { pullImage } = await import('../registry/index.ts');
               await pullImage(name, {
                 store,
-                config: registryConfig,
+                config: await registryConfig(),
                 platform,
                 onProgress: (e) => emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${shortId(e.id)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
               });

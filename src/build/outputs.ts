@@ -18,7 +18,7 @@ import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
 import type { Descriptor, ImageConfig } from '../image/types.ts';
 import { writeDockerArchive, writeOciLayoutDir, writeOciLayoutTar } from '../exporter/index.ts';
 import type { ProgressEvent } from '../progress/index.ts';
-import { pushImage, type RegistryConfig } from '../registry/index.ts';
+import type { RegistryConfig } from '../registry/index.ts';
 import type { LayerResult } from '../solver/index.ts';
 import type { LocalStore } from '../store/index.ts';
 import type { Worker } from '../worker/index.ts';
@@ -45,7 +45,8 @@ export interface ExportInput {
   config: ImageConfig;
   layers: LayerResult[];
   tags: string[];
-  registryConfig: RegistryConfig;
+  /** Resolved on first use (only pushes need it). */
+  registryConfig(): Promise<RegistryConfig>;
   cwd: string;
   emit(e: ProgressEvent): void;
   /** Where "-" writes (default process.stdout). */
@@ -143,11 +144,12 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
       }
       case 'registry':
         if (names.length === 0) throw new JettisonError('USAGE', 'pushing needs a name: use -t NAME:TAG (or -o type=registry,name=…)');
+        const { pushImage } = await import('../registry/index.ts');
         for (const name of names) {
           await pushImage(name, {
             store: input.store,
             source: name,
-            config: input.registryConfig,
+            config: await input.registryConfig(),
             onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${/^sha256:[a-f0-9]{64}$/.test(e.id) ? e.id.slice(0, 19) : e.id}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
           });
         }

@@ -6,7 +6,9 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { JettisonError } from '../../errors.ts';
-import { build, parseOutput, type BuildOptions, type OutputSpec, type SecretSpec } from '../../build/index.ts';
+// From the engine's own files, not src/build/index.ts: that also re-exports the CEKit frontend (and yaml).
+import { build, type BuildOptions, type SecretSpec } from '../../build/engine.ts';
+import { parseOutput, type OutputSpec } from '../../build/outputs.ts';
 import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressEvent, type ProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
 import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
