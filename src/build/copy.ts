@@ -230,14 +230,19 @@ export async function copyDigest(
   return { digest: `sha256:${h.digest('hex')}`, files, bytes, perFile };
 }
 
-/** Creates the missing directories of `rel` inside destRoot (0755, owned by chown or root); returns the resolved host path. */
-async function ensureDir(destRoot: string, rel: string, req: CopyRequest): Promise<string> {
+/**
+ * Creates the missing directories of `rel` inside destRoot (0755, owned by chown or root). Returns the
+ * resolved host path and whether the last component was created here (then it is known to be empty).
+ */
+async function ensureDir(destRoot: string, rel: string, req: CopyRequest): Promise<{ host: string; created: boolean }> {
   const parts = rel.split('/').filter(Boolean);
   let current = '';
+  let created = false;
   for (const part of parts) {
     const next = await resolveRelative(destRoot, current === '' ? part : `${current}/${part}`);
     const host = next === '' ? destRoot : `${destRoot}/${next}`;
     const st = await lstatOrNull(host);
+    created = !st;
     if (!st) {
       await mkdir(host, { mode: 0o755 });
       await chmod(host, 0o755);
@@ -248,58 +253,118 @@ async function ensureDir(destRoot: string, rel: string, req: CopyRequest): Promi
     }
     current = next;
   }
-  return current === '' ? destRoot : `${destRoot}/${current}`;
+  return { host: current === '' ? destRoot : `${destRoot}/${current}`, created };
 }
+
+/** Files copied at once: the work is system-call latency, which libuv's thread pool overlaps. */
+const COPY_CONCURRENCY = 16;
 
 /**
  * Performs the copy into destRoot (a snapshot's mounted root). Existing files are replaced (never
  * written through), directories merged. Hard links among the sources stay hard links.
+ *
+ * The plan is streamed, not collected: directories are made in walk order (a directory always comes
+ * before its contents), files are copied up to COPY_CONCURRENCY at a time, so memory does not grow with
+ * the number of files. Resolved parent directories are remembered, and nothing is looked up inside a
+ * directory this copy created.
  */
 export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{ files: number }> {
-  const entries: CopyEntry[] = [];
-  // Resolve the plan before writing so that copying into a directory that is also a source is stable.
-  for await (const e of planCopy(req, destRoot)) entries.push(e);
-  const linked = new Map<string, string>();
-  const dirTimes: { path: string; st: Stats }[] = [];
-  for (const e of entries) {
-    const parentRel = posix.dirname(e.dest) === '.' ? '' : posix.dirname(e.dest);
-    const parent = await ensureDir(destRoot, parentRel, req);
-    const target = `${parent}/${posix.basename(e.dest)}`;
-    const o = owner(req, e.stat);
-    const existing = await lstatOrNull(target);
-    if (e.stat.isDirectory()) {
-      if (existing && !existing.isDirectory()) await rm(target, { force: true });
-      if (!existing || !existing.isDirectory()) await mkdir(target);
-      await lchown(target, o.uid, o.gid);
-      await chmod(target, req.chmod ?? e.stat.mode & 0o7777);
-      dirTimes.push({ path: target, st: e.stat });
-      continue;
+  const asRoot = process.geteuid?.() === 0;
+  const dirs = new Map<string, { host: string; created: boolean }>();
+  const dirTimes: { path: string; atime: number; mtime: number }[] = [];
+  const linked = new Map<string, Promise<string>>();
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  let files = 0;
+
+  const parentOf = async (rel: string): Promise<{ host: string; created: boolean }> => {
+    let p = dirs.get(rel);
+    if (!p) {
+      p = await ensureDir(destRoot, rel, req);
+      dirs.set(rel, p);
     }
-    if (existing) {
-      if (existing.isDirectory()) throw new CopyError(`cannot replace directory "/${e.dest}" with a non-directory`);
-      await rm(target, { force: true });
+    return p;
+  };
+
+  const copyOne = async (e: CopyEntry, target: string, parentCreated: boolean): Promise<void> => {
+    const o = owner(req, e.stat);
+    if (!parentCreated) {
+      const existing = await lstatOrNull(target);
+      if (existing) {
+        if (existing.isDirectory()) throw new CopyError(`cannot replace directory "/${e.dest}" with a non-directory`);
+        await rm(target, { force: true });
+      }
     }
     const inode = `${e.stat.dev}:${e.stat.ino}`;
-    if (e.stat.nlink > 1 && !e.stat.isDirectory() && linked.has(inode)) {
-      await link(linked.get(inode)!, target);
-      continue;
+    const first = e.stat.nlink > 1 ? linked.get(inode) : undefined;
+    if (first) {
+      await link(await first, target);
+      return;
     }
+    // Files created by root are owned by 0:0 already; chown clears setuid/setgid, so the mode comes after.
+    const needsChown = !asRoot || o.uid !== 0 || o.gid !== 0;
     if (e.stat.isSymbolicLink()) {
       await symlink(e.linkTarget!, target);
-      await lchown(target, o.uid, o.gid);
-      await lutimes(target, e.stat.atime, e.stat.mtime);
+      if (needsChown) await lchown(target, o.uid, o.gid);
+      await lutimes(target, e.stat.atimeMs / 1000, e.stat.mtimeMs / 1000);
     } else if (e.stat.isFile()) {
-      await copyFile(e.src, target, constants.COPYFILE_FICLONE);
-      await lchown(target, o.uid, o.gid);
-      await chmod(target, req.chmod ?? e.stat.mode & 0o7777);
-      await utimes(target, e.stat.atime, e.stat.mtime);
+      await copyFile(e.src, target, constants.COPYFILE_FICLONE); // keeps the source's mode
+      if (needsChown) await lchown(target, o.uid, o.gid);
+      if (req.chmod !== undefined) await chmod(target, req.chmod);
+      else if (needsChown && e.stat.mode & 0o6000) await chmod(target, e.stat.mode & 0o7777);
+      await utimes(target, e.stat.atimeMs / 1000, e.stat.mtimeMs / 1000);
     } else {
       throw new CopyError(`cannot copy "${e.dest}": unsupported file type ${typeOf(e.stat)}`);
     }
-    if (e.stat.nlink > 1) linked.set(inode, target);
+  };
+
+  const start = (p: Promise<void>): void => {
+    const tracked = p.then(
+      () => undefined,
+      (err) => {
+        failure ??= err;
+      },
+    );
+    running.add(tracked);
+    void tracked.finally(() => running.delete(tracked));
+  };
+
+  for await (const e of planCopy(req, destRoot)) {
+    if (failure !== undefined) break;
+    files++;
+    const parentRel = posix.dirname(e.dest) === '.' ? '' : posix.dirname(e.dest);
+    const parent = await parentOf(parentRel);
+    const target = `${parent.host}/${posix.basename(e.dest)}`;
+    if (e.stat.isDirectory()) {
+      const o = owner(req, e.stat);
+      const existing = parent.created ? null : await lstatOrNull(target);
+      if (existing && !existing.isDirectory()) await rm(target, { force: true });
+      const created = !existing || !existing.isDirectory();
+      if (created) await mkdir(target);
+      await lchown(target, o.uid, o.gid);
+      await chmod(target, req.chmod ?? e.stat.mode & 0o7777);
+      dirs.set(e.dest, { host: target, created });
+      dirTimes.push({ path: target, atime: e.stat.atimeMs / 1000, mtime: e.stat.mtimeMs / 1000 });
+      continue;
+    }
+    if (e.stat.nlink > 1) {
+      const inode = `${e.stat.dev}:${e.stat.ino}`;
+      if (!linked.has(inode)) {
+        // Later links to this inode wait for this copy, then link to it.
+        const copied = copyOne(e, target, parent.created).then(() => target);
+        linked.set(inode, copied);
+        start(copied.then(() => undefined));
+        if (running.size >= COPY_CONCURRENCY) await Promise.race(running);
+        continue;
+      }
+    }
+    start(copyOne(e, target, parent.created));
+    if (running.size >= COPY_CONCURRENCY) await Promise.race(running);
   }
-  for (const d of dirTimes.reverse()) await utimes(d.path, d.st.atime, d.st.mtime);
-  return { files: entries.length };
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+  for (const d of dirTimes.reverse()) await utimes(d.path, d.atime, d.mtime);
+  return { files };
 }
 
 /** True when the host path exists and is a directory (following symlinks). */
