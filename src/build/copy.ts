@@ -13,7 +13,7 @@
  * destination paths, types, modes, owners, link targets and file contents — never mtimes or host paths.
  */
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
@@ -365,13 +365,4 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
   if (failure !== undefined) throw failure;
   for (const d of dirTimes.reverse()) await utimes(d.path, d.atime, d.mtime);
   return { files };
-}
-
-/** True when the host path exists and is a directory (following symlinks). */
-export async function isDirectory(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
