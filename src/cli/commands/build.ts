@@ -110,7 +110,15 @@ export function toBuildOptions(context: string, flags: BuildFlags, io: Pick<CliI
   const outputs: OutputSpec[] = flags.output.map(parseOutput);
   if (outputs.length === 0) outputs.push({ type: 'image' });
   if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
+  // BuildKit's -o …,compression=gzip|zstd|uncompressed: how the build's new layers are stored.
+  const wanted = [...new Set(outputs.map((o) => o.attrs?.compression).filter((c): c is string => c !== undefined))];
+  if (wanted.length > 1) throw new JettisonError('USAGE', `conflicting compression in --output: ${wanted.join(', ')}`);
+  const compression = wanted[0] === undefined ? undefined : wanted[0] === 'uncompressed' ? 'none' : wanted[0];
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'zstd' && compression !== 'none') {
+    throw new JettisonError('USAGE', `invalid compression "${wanted[0]}": expected gzip, zstd or uncompressed`);
+  }
   return {
+    ...(compression ? { compression } : {}),
     progress: flags.quiet ? 'quiet' : parseProgressMode(flags.progress),
     context,
     ...(flags.file ? { dockerfile: flags.file } : {}),
