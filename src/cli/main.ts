@@ -10,6 +10,8 @@
  * enableModuleCache), which keeps the type-stripped and compiled modules between runs.
  */
 import { enableCompileCache } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { RegisterCommand } from './commands/index.ts';
@@ -140,16 +142,24 @@ export function processIO(): CliIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
+/** Where the compile cache lives: $NODE_COMPILE_CACHE, else $XDG_CACHE_HOME/jettison (or ~/.cache/jettison). */
+export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE;
+  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(base, 'jettison', 'node-compile-cache');
+}
+
 /**
- * Turns on Node's on-disk module compile cache ($NODE_COMPILE_CACHE, else Node's default under the
- * temp dir): later runs skip type stripping and compiling of unchanged modules (about two thirds of
- * startup). Call it before main() loads the commands; $NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ * Turns on Node's on-disk module compile cache in the user's cache directory (never the temp dir:
+ * a build leaves nothing there): later runs skip type stripping and compiling of unchanged modules
+ * (about two thirds of startup). Call it before main() loads the commands; $NODE_DISABLE_COMPILE_CACHE=1
+ * turns it off.
  */
-export function enableModuleCache(): void {
+export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): void {
   try {
-    enableCompileCache?.();
+    enableCompileCache?.(compileCacheDir(env));
   } catch {
-    /* no cache (read-only temp dir): just slower */
+    /* no cache (read-only home): just slower */
   }
 }
 

@@ -158,8 +158,13 @@ async function cleanStale(stateDir: string): Promise<void> {
           if (path) await deleteContainer({ name: rt, path, stateRoot: join(runtimeRoot, rt) }, `j-${name}`);
         }
       }
-      await unmountAll(p);
-      await rm(p, { recursive: true, force: true });
+      // A dir still busy (mounted in another process's namespace) is left for a later sweep, never fatal.
+      try {
+        await unmountAll(p);
+        await rm(p, { recursive: true, force: true });
+      } catch {
+        /* retried by the next worker */
+      }
     }
   }
 }

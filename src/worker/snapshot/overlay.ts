@@ -5,6 +5,7 @@
  * into read-only overlays of their own. Mounted with index=off (no hard-link index to keep).
  */
 import { lstat, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { newOwnerToken } from '../../util/owner.ts';
 import { join, relative, dirname, posix, sep } from 'node:path';
 import { JettisonError } from '../../errors.ts';
 import { mount, unmount, unmountAll } from '../mounts.ts';
@@ -161,7 +162,8 @@ async function lowerStat(lowers: readonly string[], p: string) {
 
 /** Probes whether an overlay can be mounted with its upper dir under `dir`: undefined if so, else why not. */
 export async function probeOverlay(dir: string): Promise<string | undefined> {
-  const p = join(dir, `probe-${process.pid}-${Date.now()}`);
+  // Named by its owner, like every worker dir, so another process's stale-state sweep leaves it alone.
+  const p = join(dir, newOwnerToken());
   try {
     for (const d of ['l1', 'l2', 'u', 'w', 'm']) await mkdir(join(p, d), { recursive: true });
     await mount('overlay', 'overlay', join(p, 'm'), `lowerdir=l1:l2,upperdir=${join(p, 'u')},workdir=${join(p, 'w')},index=off`, p);
