@@ -12,8 +12,7 @@
  * The same walk yields `copyDigest`, the content digest that enters the step's cache key: relative
  * destination paths, types, modes, owners, link targets and file contents — never mtimes or host paths.
  */
-import { createReadStream } from 'node:fs';
-import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
@@ -191,9 +190,32 @@ export interface FileHashCache {
   set(path: string, st: Stats, digest: string): void;
 }
 
+/**
+ * A reusable read buffer: fresh buffers per chunk would be garbage that grows peak memory with the
+ * context's size. Hashing is sequential today; a concurrent caller gets a buffer of its own.
+ */
+const HASH_BUFFER = Buffer.allocUnsafe(1 << 20);
+let hashBufferBusy = false;
+
 async function hashFile(path: string): Promise<string> {
   const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  const own = hashBufferBusy;
+  const buf = own ? Buffer.allocUnsafe(1 << 20) : HASH_BUFFER;
+  hashBufferBusy = true;
+  const fh = await open(path, 'r').catch((err: unknown) => {
+    if (!own) hashBufferBusy = false;
+    throw err;
+  });
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+    if (!own) hashBufferBusy = false;
+  }
   return h.digest('hex');
 }
 
