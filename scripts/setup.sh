@@ -12,7 +12,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # With recommends: the configuration the interop tests (podman, mmdebstrap) were run and passed with.
+  apt-get install -y -qq "${missing[@]}"
 fi
 # The reference registry is started by the tests themselves; Debian's service is not needed.
 systemctl disable --now docker-registry >/dev/null 2>&1 || true
