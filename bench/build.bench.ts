@@ -31,14 +31,8 @@ import { buildahBuilder, buildkitBuilder, jettisonBuilder, MAIN, NODE, TOOLS, ty
 import { Comparison, type ScenarioInfo } from './support/compare.ts';
 import { editFile, generateContext } from './support/contexts.ts';
 import { mustRun, removeTree } from './support/proc.ts';
+import type { Benchmark as Bench } from './harness.ts';
 
-export interface Bench {
-  name: string;
-  goal?: string;
-  setup?: () => Promise<void> | void;
-  run: () => Promise<void> | void;
-  teardown?: () => Promise<void> | void;
-}
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'build');
 const MB = 1000 * 1000;
@@ -263,8 +257,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   own[own.length - 1].teardown = undefined;
   const runs = Number(values.runs);
   for (const b of own) {
-    await b.setup?.();
-    for (let i = 0; i <= runs; i++) await b.run();
+    const ctx = await b.setup?.();
+    for (let i = 0; i <= runs; i++) await b.run(ctx);
     process.stderr.write(`  ${b.name}: done\n`);
   }
   await finish(process.stdout);

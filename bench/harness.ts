@@ -98,3 +98,18 @@ export function formatTable(rows: Measurement[]): string {
     .map((row) => row.map((cell, c) => (c === 0 || c === 4 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd())
     .join('\n');
 }
+
+/**
+ * Runs a bench file's list once without the harness (`node bench/NAME.bench.ts`), printing each time.
+ * `teardown: 'last'` is for lists whose benchmarks share one fixture that the last one removes.
+ */
+export async function runOnce(benches: Benchmark[], opts: { teardown: 'each' | 'last'; digits?: number }): Promise<void> {
+  for (const b of benches) {
+    const ctx = await b.setup?.();
+    const t = performance.now();
+    await b.run(ctx);
+    console.log(`${b.name}: ${((performance.now() - t) / 1000).toFixed(opts.digits ?? 2)} s`);
+    if (opts.teardown === 'each') await b.teardown?.();
+  }
+  if (opts.teardown === 'last') await benches[benches.length - 1]?.teardown?.();
+}

@@ -10,14 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArchiveTarWriter, loadArchive, writeDockerArchive } from '../src/exporter/index.ts';
 import { importRootfsFile, openStore, resolveImageRef } from '../src/store/index.ts';
+import { runOnce, type Benchmark as Bench } from './harness.ts';
 
-export interface Bench {
-  name: string;
-  goal?: string;
-  setup?: () => Promise<void> | void;
-  run: () => Promise<void> | void;
-  teardown?: () => Promise<void> | void;
-}
 
 const MB = 1024 * 1024;
 let work = '';
@@ -96,11 +90,5 @@ export default benches;
 
 // `node bench/import.bench.ts` runs them once without the harness.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const b of benches) {
-    await b.setup?.();
-    const t = performance.now();
-    await b.run();
-    console.log(`${b.name}: ${((performance.now() - t) / 1000).toFixed(2)} s`);
-  }
-  await benches[benches.length - 1].teardown?.();
+  await runOnce(benches, { teardown: 'last' });
 }

@@ -9,15 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLayer, unpackLayer, type EncodedLayer } from '../src/image/layer.ts';
 import { openStore } from '../src/store/index.ts';
+import { runOnce, type Benchmark as Bench } from './harness.ts';
 
-/** The shape bench/harness.ts expects (kept local so this file stands alone). */
-export interface Bench {
-  name: string;
-  goal?: string;
-  setup?: () => Promise<void> | void;
-  run: () => Promise<void> | void;
-  teardown?: () => Promise<void> | void;
-}
 
 const MB = 1024 * 1024;
 let work = '';
@@ -98,11 +91,5 @@ export default benches;
 
 // `node bench/layer.bench.ts` runs them once without the harness.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const b of benches) {
-    await b.setup?.();
-    const t = performance.now();
-    await b.run();
-    console.log(`${b.name}: ${((performance.now() - t) / 1000).toFixed(2)} s`);
-  }
-  await benches[benches.length - 1].teardown?.();
+  await runOnce(benches, { teardown: 'last' });
 }

@@ -19,14 +19,8 @@ import { openStore, writeImage } from '../src/store/index.ts';
 import type { ContentStore } from '../src/store/types.ts';
 import { startRegistry, type TestRegistry } from '../test/support/registry.ts';
 import { noise } from '../test/integration/registry/helpers.ts';
+import type { Benchmark as Bench } from './harness.ts';
 
-export interface Bench {
-  name: string;
-  goal?: string;
-  setup?: () => Promise<void> | void;
-  run: () => Promise<void> | void;
-  teardown?: () => Promise<void> | void;
-}
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -169,9 +163,9 @@ export default benches;
 if (import.meta.url === `file://${process.argv[1]}`) {
   const times: number[] = [];
   for (const b of benches) {
-    await b.setup?.();
+    const ctx = await b.setup?.();
     const t0 = performance.now();
-    await b.run();
+    await b.run(ctx);
     const ms = performance.now() - t0;
     times.push(ms);
     console.log(`${b.name}: ${(ms / 1000).toFixed(2)} s`);

@@ -5,14 +5,8 @@
 import { sha256 } from '../src/image/digest.ts';
 import { solve } from '../src/solver/solve.ts';
 import { vertex, type Vertex } from '../src/solver/vertex.ts';
+import { runOnce, type Benchmark as Bench } from './harness.ts';
 
-export interface Bench {
-  name: string;
-  goal?: string;
-  setup?: () => Promise<void> | void;
-  run: () => Promise<void> | void;
-  teardown?: () => Promise<void> | void;
-}
 
 const platform = { architecture: 'amd64', os: 'linux' };
 
@@ -59,11 +53,5 @@ export default benches;
 
 // `node bench/solver.bench.ts` runs them once without the harness.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const b of benches) {
-    await b.setup?.();
-    const t = performance.now();
-    await b.run();
-    console.log(`${b.name}: ${((performance.now() - t) / 1000).toFixed(3)} s`);
-    await b.teardown?.();
-  }
+  await runOnce(benches, { teardown: 'each', digits: 3 });
 }
