@@ -4,12 +4,11 @@
  * missing directories or files there, recording what was created so it can be taken out of a diff later.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readlink, writeFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, writeFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join, posix } from 'node:path';
-import { PathEscapeError } from '../../errors.ts';
+import { resolveInRoot as resolveScoped } from '../../context/scoped-path.ts';
 
-const MAX_LINKS = 255;
 
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
@@ -18,43 +17,11 @@ function isMissing(err: unknown): boolean {
 
 /**
  * The host path of container path `path` under `root`, following symlinks inside the root (a link can
- * never lead out of it). The last component is resolved too unless `followLast` is false. Components that
- * do not exist are appended literally.
+ * never lead out of it). The last component is resolved too unless `followLast` is false. One mechanism
+ * for the whole project: src/context/scoped-path.ts (symlinks are followed before "..", as the kernel does).
  */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
-  const pending = posix.normalize('/' + path).split('/').filter((c) => c !== '' && c !== '.');
-  const done: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const c = pending.shift()!;
-    if (c === '..') {
-      done.pop();
-      continue;
-    }
-    const host = join(root, ...done, c);
-    if (pending.length === 0 && !followLast) {
-      done.push(c);
-      break;
-    }
-    let st;
-    try {
-      st = await lstat(host);
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-      // A missing component: what follows cannot be a link; the rest is lexical (".." clamped at the root).
-      return join(root, ...posix.normalize('/' + [...done, c, ...pending].join('/')).split('/').filter(Boolean));
-    }
-    if (st.isSymbolicLink()) {
-      if (++links > MAX_LINKS) throw new PathEscapeError(`${path}: too many levels of symbolic links in ${root}`);
-      const target = await readlink(host);
-      const parts = target.split('/').filter((p) => p !== '' && p !== '.');
-      if (target.startsWith('/')) done.length = 0;
-      pending.unshift(...parts);
-      continue;
-    }
-    done.push(c);
-  }
-  return join(root, ...done);
+export function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
+  return resolveScoped(root, path, { followFinal: followLast });
 }
 
 /** One thing ensurePath created: a container path and whether it is a directory. */
