@@ -253,11 +253,17 @@ export async function copyDigest(
 }
 
 /**
- * Creates the missing directories of `rel` inside destRoot (0755, owned by chown or root). Returns the
- * resolved host path and whether the last component was created here (then it is known to be empty).
+ * Creates the missing directories of `rel` inside destRoot (with `mode`, owned by `owner` or root),
+ * following symlinks inside the root. Returns the resolved host path and whether the last component was
+ * created here (then it is known to be empty). Used by COPY/ADD, WORKDIR and heredoc files alike.
  */
-async function ensureDir(destRoot: string, rel: string, req: CopyRequest): Promise<{ host: string; created: boolean }> {
-  const parts = rel.split('/').filter(Boolean);
+export async function ensureDir(
+  destRoot: string,
+  rel: string,
+  owner?: { uid: number; gid: number },
+  mode = 0o755,
+): Promise<{ host: string; created: boolean }> {
+  const parts = cleanRelative(rel).split('/').filter(Boolean);
   let current = '';
   let created = false;
   for (const part of parts) {
@@ -266,12 +272,11 @@ async function ensureDir(destRoot: string, rel: string, req: CopyRequest): Promi
     const st = await lstatOrNull(host);
     created = !st;
     if (!st) {
-      await mkdir(host, { mode: 0o755 });
-      await chmod(host, 0o755);
-      const o = req.chown ?? { uid: 0, gid: 0 };
-      await lchown(host, o.uid, o.gid);
+      await mkdir(host);
+      await chmod(host, mode);
+      await lchown(host, owner?.uid ?? 0, owner?.gid ?? 0);
     } else if (!st.isDirectory()) {
-      throw new CopyError(`cannot copy to "/${rel}": "/${next}" is not a directory`);
+      throw new CopyError(`cannot create directory "/${cleanRelative(rel)}": "/${next}" is not a directory`);
     }
     current = next;
   }
@@ -302,7 +307,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
   const parentOf = async (rel: string): Promise<{ host: string; created: boolean }> => {
     let p = dirs.get(rel);
     if (!p) {
-      p = await ensureDir(destRoot, rel, req);
+      p = await ensureDir(destRoot, rel, req.chown);
       dirs.set(rel, p);
     }
     return p;

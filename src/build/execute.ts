@@ -21,13 +21,13 @@ import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/ind
 import { BLOCK, checksumOk, isZeroBlock } from '../image/tar/header.ts';
 import type { Digest, Manifest, ImageConfig } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
-import { withLock, lockExclusive } from '../util/lock.ts';
+import { lockExclusive } from '../util/lock.ts';
 import type { CachedResult, ExecuteContext, ExecOp, FileOp, LayerResult, Vertex, CopyAction } from '../solver/index.ts';
 import { layerDirs, resolveUser, type Commit, type Snapshot, type Worker } from '../worker/index.ts';
 import type { MountSpec as WorkerMount } from '../worker/index.ts';
 import { cloneGit, parseGitUrl, type BuildContext } from '../context/source.ts';
-import { resolveInRoot, resolveRelative, cleanRelative } from '../context/scoped-path.ts';
-import { executeCopy, planCopy, CopyError, type CopyRequest } from './copy.ts';
+import { resolveInRoot, cleanRelative } from '../context/scoped-path.ts';
+import { ensureDir, executeCopy, planCopy, CopyError, type CopyRequest } from './copy.ts';
 import { isRemote } from './graph.ts';
 import type { Step } from '../frontend/dockerfile/index.ts';
 
@@ -248,12 +248,12 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
           const chown = 'chown' in a && a.chown ? await resolveChown(userRoot, a.chown) : undefined;
           switch (a.action) {
             case 'mkdir': {
-              await mkdirOwned(root, a.path, chown, a.mode ?? 0o755);
+              await ensureDir(root, a.path, chown, a.mode ?? 0o755);
               break;
             }
             case 'mkfile': {
               const dir = posix.dirname(a.path);
-              await mkdirOwned(root, dir, chown, 0o755);
+              await ensureDir(root, dir, chown);
               const host = await resolveInRoot(root, a.path, { followFinal: false });
               await rm(host, { force: true });
               await writeFile(host, a.data);
@@ -333,7 +333,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     if (plain.length > 0) await executeCopy({ ...req, paths: plain }, destRoot);
     for (const file of archives) {
       const destDir = req.dest.endsWith('/') ? req.dest : `${req.dest}/`;
-      await mkdirOwned(destRoot, destDir, req.chown, 0o755);
+      await ensureDir(destRoot, destDir, req.chown);
       if (!req.chown) {
         // Owners, modes and mtimes from the archive (as tar -x as root).
         await applyLayerTar(await decompressed(file), await resolveInRoot(destRoot, destDir), { mode: 'merge' });
@@ -451,25 +451,6 @@ export function parseChmod(s: string): number {
   return parseInt(s, 8);
 }
 
-/** Creates a directory path inside root with the given owner for the parts it creates. */
-async function mkdirOwned(root: string, path: string, chown: { uid: number; gid: number } | undefined, mode: number): Promise<void> {
-  const parts = cleanRelative(path).split('/').filter(Boolean);
-  let current = '';
-  for (const part of parts) {
-    const next = await resolveRelative(root, current === '' ? part : `${current}/${part}`);
-    const host = next === '' ? root : `${root}/${next}`;
-    try {
-      const st = await stat(host);
-      if (!st.isDirectory()) throw new StepError(`cannot create directory "/${next}": not a directory`);
-    } catch (err) {
-      if (err instanceof StepError) throw err;
-      await mkdir(host);
-      await chmod(host, mode);
-      await lchown(host, chown?.uid ?? 0, chown?.gid ?? 0);
-    }
-    current = next;
-  }
-}
 
 async function archiveKind(file: string): Promise<'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar' | undefined> {
   const fh = await import('node:fs/promises').then((m) => m.open(file, 'r'));

@@ -187,10 +187,6 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   return new WorkerImpl(stateDir, name, reason, opts.runtime);
 }
 
-interface StubRecord {
-  stub: CreatedStub;
-}
-
 class WorkerImpl implements Worker {
   readonly stateDir: string;
   readonly snapshotter: SnapshotterName;

@@ -15,7 +15,7 @@
  */
 import { execFile } from 'node:child_process';
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, writeSync, type BigIntStats } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, readdir, readlink, realpath, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JettisonError, PathEscapeError } from '../../errors.ts';

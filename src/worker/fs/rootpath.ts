@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, writeFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import { resolveInRoot as resolveScoped } from '../../context/scoped-path.ts';
 
 
