@@ -5,7 +5,8 @@
  * which readers ignore and sweepTemporaries() removes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { writeFileAtomic as writeAtomic } from '../util/fs.ts';
 import { dirname, join } from 'node:path';
 
 export const TEMP_PREFIX = '.tmp-';
@@ -15,35 +16,13 @@ export interface AtomicWriteHooks {
   beforeCommit?: (tempPath: string) => Promise<void>;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
+/** util/fs.ts's atomic write, with the cache's temp names (readers skip them, sweepTemporaries removes them). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`);
-  let committed = false;
-  try {
-    const fh = await open(temp, 'wx', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    if (hooks.beforeCommit) await hooks.beforeCommit(temp);
-    await rename(temp, path);
-    committed = true;
-    await fsyncDir(dir);
-  } finally {
-    if (!committed) await rm(temp, { force: true });
-  }
+  await mkdir(dirname(path), { recursive: true });
+  await writeAtomic(path, data, {
+    tempName: `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`,
+    ...(hooks.beforeCommit ? { beforeCommit: hooks.beforeCommit } : {}),
+  });
 }
 
 /** Removes temporary files older than `olderThanMs` under dir (one level deep and its subdirectories). */

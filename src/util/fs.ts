@@ -24,9 +24,20 @@ export async function fsyncDir(dir: string): Promise<void> {
  * The temp file is created in `tmpDir` (same file system; default: beside the file) with a name
  * starting with this process's owner token, so a crashed writer's leftovers can be recognised.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { tmpDir?: string; mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  opts: {
+    tmpDir?: string;
+    mode?: number;
+    /** The temp file's name (default: `<owner token>.tmp`), for callers whose readers skip their own pattern. */
+    tempName?: string;
+    /** Called once the temp file is durable, before the rename (crash tests). */
+    beforeCommit?: (tempPath: string) => Promise<void>;
+  } = {},
+): Promise<void> {
   const tmpDir = opts.tmpDir ?? dirname(file);
-  const tmp = join(tmpDir, `${newOwnerToken()}.tmp`);
+  const tmp = join(tmpDir, opts.tempName ?? `${newOwnerToken()}.tmp`);
   const fh = await open(tmp, 'wx', opts.mode ?? 0o644);
   try {
     try {
@@ -35,6 +46,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     } finally {
       await fh.close();
     }
+    if (opts.beforeCommit) await opts.beforeCommit(tmp);
     await rename(tmp, file);
   } catch (err) {
     await unlinkIfExists(tmp);
