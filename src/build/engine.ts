@@ -249,7 +249,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     await hashCache.save();
 
     // 4. Solve.
-    worker = await createWorker({ root: store.root, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+    worker = await createWorker({ root: store.root, env, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
     if (worker.snapshotter !== 'overlay') {
       emit({ type: 'warning', time: Date.now(), message: `using the ${worker.snapshotter} snapshotter: ${worker.snapshotterReason}` });
     }

@@ -47,6 +47,8 @@ export interface WorkerOptions {
   runtime?: string;
   /** Force a snapshotter; default: $JETTISON_SNAPSHOTTER, else overlay when it can be mounted, else copy. */
   snapshotter?: SnapshotterName;
+  /** The environment $JETTISON_SNAPSHOTTER is read from (default process.env): a library caller's own. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** A mount the caller asks for (RUN --mount). Targets missing in the rootfs are created and kept out of the diff. */
@@ -128,8 +130,8 @@ export interface Worker {
   close(): Promise<void>;
 }
 
-function envSnapshotter(): SnapshotterName | undefined {
-  const v = process.env.JETTISON_SNAPSHOTTER;
+function envSnapshotter(env: NodeJS.ProcessEnv): SnapshotterName | undefined {
+  const v = env.JETTISON_SNAPSHOTTER;
   if (!v) return undefined;
   if (v === 'overlay' || v === 'copy') return v;
   throw new JettisonError('CONFIG', `JETTISON_SNAPSHOTTER must be overlay or copy, not ${JSON.stringify(v)}`);
@@ -175,7 +177,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   await cleanStale(stateDir);
   let name: SnapshotterName;
   let reason: string;
-  const forced = opts.snapshotter ?? envSnapshotter();
+  const forced = opts.snapshotter ?? envSnapshotter(opts.env ?? process.env);
   if (forced) {
     name = forced;
     reason = opts.snapshotter ? 'chosen by option' : 'forced by JETTISON_SNAPSHOTTER';
