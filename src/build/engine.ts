@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { JettisonError } from '../errors.ts';
 import { parseDockerfile, planBuild, type BuildPlan, type Step } from '../frontend/dockerfile/index.ts';
 import { createImageConfig } from '../image/config.ts';
+import { shortId } from '../image/digest.ts';
 import { formatPlatform, hostPlatform, parsePlatform, platformMatches } from '../image/platform.ts';
 import { normalizeReference } from '../image/reference.ts';
 import type { Descriptor, HistoryEntry, ImageConfig, Platform } from '../image/types.ts';
@@ -415,9 +416,4 @@ function imageHistory(target: StageState, final: CachedResult): HistoryEntry[] {
     }));
   }
   return out;
-}
-
-/** A blob digest shortened as BuildKit shows it (sha256: + 12 hex); anything else unchanged. */
-export function shortId(id: string): string {
-  return /^sha256:[a-f0-9]{64}$/.test(id) ? id.slice(0, 19) : id;
 }

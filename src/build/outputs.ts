@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { JettisonError } from '../errors.ts';
+import { shortId } from '../image/digest.ts';
 import { decodeLayer } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
 import type { Descriptor, ImageConfig } from '../image/types.ts';
@@ -150,7 +151,7 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
             store: input.store,
             source: name,
             config: await input.registryConfig(),
-            onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${/^sha256:[a-f0-9]{64}$/.test(e.id) ? e.id.slice(0, 19) : e.id}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
+            onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${shortId(e.id)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
           });
         }
         break;

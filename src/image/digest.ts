@@ -35,3 +35,8 @@ export class DigestCounter {
     return `sha256:${this.hash.digest('hex')}`;
   }
 }
+
+/** A blob digest shortened as BuildKit shows it in progress (sha256: + 12 hex); anything else unchanged. */
+export function shortId(id: string): string {
+  return DIGEST_RE.test(id) ? id.slice(0, 19) : id;
+}
