@@ -10,7 +10,8 @@ import { openStore, resolveRoot } from '../../store/index.ts';
 import type { CliIO, GlobalOptions } from '../context.ts';
 import type { RegisterCommand } from './index.ts';
 
-export function shortId(digest: string): string {
+/** docker pull's layer id: the first 12 hex digits, no algorithm ("a675755ef3d5: Pull complete"). */
+export function dockerShortId(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
@@ -60,7 +61,7 @@ export class TransferDisplay {
     if (e.kind === 'config') return; // Docker shows layers only
     const done = this.finalLabel(e);
     if (!this.tty) {
-      if (done) this.out.write(`${shortId(e.id)}: ${done}\n`);
+      if (done) this.out.write(`${dockerShortId(e.id)}: ${done}\n`);
       return;
     }
     let line = this.lines.get(e.id);
@@ -85,7 +86,7 @@ export class TransferDisplay {
     let text = this.drawn > 0 ? `\x1b[${this.drawn}A` : '';
     for (const id of this.order) {
       const l = this.lines.get(id) as Line;
-      let s = `${shortId(id)}: ${l.status}`;
+      let s = `${dockerShortId(id)}: ${l.status}`;
       if (l.bar && l.total > 0) {
         const filled = Math.min(width, Math.floor((l.current / l.total) * width));
         s += ` [${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - filled)}] ${human(l.current)}/${human(l.total)}`;
