@@ -18,11 +18,11 @@
 import { copyFile, chown, lstat, mkdir, readdir, rm, rmdir, stat, writeFile, chmod } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { join, posix, resolve } from 'node:path';
+import { dirname, join, posix, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { JettisonError } from '../errors.ts';
 import { newOwnerToken, ownerAlive } from '../util/owner.ts';
-import { ensurePath, resolveInRoot, restoreTimes, statTimes, type CreatedStub, type SavedTimes } from './fs/rootpath.ts';
+import { ensurePath, resolveInRoot, restoreTimes, type CreatedStub, type SavedTimes } from './fs/rootpath.ts';
 import { mount, unmountAll } from './mounts.ts';
 import { CopySnapshotter } from './snapshot/copy.ts';
 import { OverlaySnapshotter, probeOverlay } from './snapshot/overlay.ts';
@@ -268,7 +268,9 @@ class WorkerImpl implements Worker {
     const containerId = `j-${token}`;
     await mkdir(execDir, { mode: 0o700 });
     const rootfs = snap.rootfs;
-    const stubs: { created: CreatedStub[]; parent?: SavedTimes; after?: SavedTimes }[] = [];
+    // The overlay's upper dir, where stubs land (copied-up parents included).
+    const upper = snap.kind === 'overlay' ? join(snap.dir, 'upper') : undefined;
+    const stubs: StubRecord = { created: [], parents: new Map(), copiedUp: new Map() };
     try {
       const user = await resolveUser(rootfs, proc.user);
       const cwd = posix.normalize('/' + (proc.cwd ?? '/'));
@@ -336,12 +338,12 @@ class WorkerImpl implements Worker {
         if (under) continue;
         let kind: 'dir' | 'file' = 'dir';
         if (m.type === 'bind') kind = (await stat(m.source)).isDirectory() ? 'dir' : 'file';
-        const r = await ensurePath(rootfs, m.destination, kind);
-        if (r.created.length > 0) {
-          const parentHost = await resolveInRoot(rootfs, r.parentTimes[0].path);
-          stubs.push({ created: r.created, parent: r.parentTimes[0], after: { path: r.parentTimes[0].path, ...(await statTimes(parentHost)) } });
-        }
+        const r = await ensurePath(rootfs, m.destination, kind, 0o755, upper ? (parentHost) => noteCopyUps(rootfs, upper, parentHost, stubs.copiedUp) : undefined);
+        if (r.created.length === 0 || r.parentHost === undefined) continue;
+        stubs.created.push(...r.created);
+        if (!stubs.parents.has(r.parentHost)) stubs.parents.set(r.parentHost, { saved: r.parentTimes[0] });
       }
+      await recordStubState(stubs, upper);
       const res = await runContainer(rt, execDir, containerId, spec, {
         onStdout: opts.onStdout,
         onStderr: opts.onStderr,
@@ -350,9 +352,9 @@ class WorkerImpl implements Worker {
       });
       return { exitCode: res.exitCode, user };
     } finally {
-      await deleteContainer(rt, containerId);
+      // runContainer removed the container (or deleted what was left of it).
       await unmountAll(execDir);
-      await this.removeStubs(snap, stubs);
+      await removeStubs(snap, stubs, upper);
       await rm(execDir, { recursive: true, force: true });
     }
   }
@@ -382,35 +384,85 @@ class WorkerImpl implements Worker {
     }
     return merged;
   }
+}
 
-  /** Takes the mount stubs out of the rootfs again (newest first) and puts their parent's times back. */
-  private async removeStubs(snap: Snapshot, stubs: { created: CreatedStub[]; parent?: SavedTimes; after?: SavedTimes }[]): Promise<void> {
-    for (const s of [...stubs].reverse()) {
-      let parentHost: string | undefined;
-      let untouched = false;
-      if (s.parent && s.after) {
-        try {
-          parentHost = await resolveInRoot(snap.rootfs, s.parent.path);
-          // Restore the times only when nothing but our stubs changed the directory.
-          untouched = (await statTimes(parentHost)).mtime === s.after.mtime;
-        } catch {
-          parentHost = undefined;
-        }
-      }
-      for (const c of [...s.created].reverse()) {
-        const host = await resolveInRoot(snap.rootfs, c.path, false);
-        try {
-          const st = await lstat(host);
-          if (c.dir && st.isDirectory()) await rmdir(host);
-          else if (!c.dir && st.isFile() && st.size === 0) await rm(host);
-        } catch {
-          /* gone already, or no longer empty: the RUN put something there, keep it */
-        }
-      }
-      if (parentHost && s.parent) {
-        if (untouched) await restoreTimes(parentHost, s.parent).catch(() => {});
-        snap.stubParents.add(s.parent.path);
-      }
+/** The mount-point stubs one exec made, and what is needed to take them out of the snapshot again. */
+interface StubRecord {
+  /** Every entry created, in creation order. */
+  created: CreatedStub[];
+  /** Host path of each directory a first stub was made in → its times before, its mtime once all stubs were made. */
+  parents: Map<string, { saved: SavedTimes; afterMtime?: bigint }>;
+  /** Overlay: upper-relative paths of directories copied up only because a stub was made in them → their state then. */
+  copiedUp: Map<string, { ino: bigint; ctimeNs: bigint; mtimeNs: bigint } | undefined>;
+}
+
+/** Before a stub is made in `parentHost`: notes it and its ancestors that are not in the upper dir yet (the copy-up adds them). */
+async function noteCopyUps(rootfs: string, upper: string, parentHost: string, copiedUp: StubRecord['copiedUp']): Promise<void> {
+  for (let rel = relative(rootfs, parentHost); rel !== '' && rel !== '.' && !rel.startsWith('..'); rel = dirname(rel)) {
+    if (copiedUp.has(rel)) break;
+    try {
+      await lstat(join(upper, rel));
+      break; // already in the upper dir, and so are its ancestors
+    } catch {
+      copiedUp.set(rel, undefined);
     }
+  }
+}
+
+/** Once every stub exists: the state that tells, after the run, whether the process changed those directories. */
+async function recordStubState(stubs: StubRecord, upper: string | undefined): Promise<void> {
+  for (const [host, p] of stubs.parents) p.afterMtime = (await lstat(host, { bigint: true }).catch(() => undefined))?.mtimeNs;
+  if (!upper) return;
+  for (const rel of stubs.copiedUp.keys()) {
+    const st = await lstat(join(upper, rel), { bigint: true }).catch(() => undefined);
+    stubs.copiedUp.set(rel, st?.isDirectory() ? { ino: st.ino, ctimeNs: st.ctimeNs, mtimeNs: st.mtimeNs } : undefined);
+  }
+}
+
+/**
+ * Takes the mount stubs out of the rootfs again (newest first). A directory that was copied up into the
+ * upper dir only to hold stubs, and that the process left unchanged and empty, is noted in
+ * `snap.stubParents` and removed from the upper dir at commit; any other directory the process left
+ * unchanged gets its times back (in-process; a touch process only for nanosecond times).
+ */
+async function removeStubs(snap: Snapshot, stubs: StubRecord, upper: string | undefined): Promise<void> {
+  if (stubs.created.length === 0) return;
+  // What the process left alone, checked before our own removals change the directories.
+  const untouched: string[] = [];
+  for (const [host, p] of stubs.parents) {
+    const st = await lstat(host, { bigint: true }).catch(() => undefined);
+    if (st?.isDirectory() && p.afterMtime !== undefined && st.mtimeNs === p.afterMtime) untouched.push(host);
+  }
+  const unchanged: string[] = [];
+  if (upper) {
+    for (const [rel, was] of stubs.copiedUp) {
+      const st = await lstat(join(upper, rel), { bigint: true }).catch(() => undefined);
+      if (was && st?.isDirectory() && st.ino === was.ino && st.ctimeNs === was.ctimeNs && st.mtimeNs === was.mtimeNs) unchanged.push(rel);
+    }
+  }
+  const removed = new Set<string>();
+  for (const c of [...stubs.created].reverse()) {
+    const host = await resolveInRoot(snap.rootfs, c.path, false);
+    try {
+      const st = await lstat(host);
+      if (c.dir && st.isDirectory()) await rmdir(host);
+      else if (!c.dir && st.isFile() && st.size === 0) await rm(host);
+      else continue;
+      removed.add(host);
+    } catch {
+      /* gone already, or no longer empty: the RUN put something there, keep it */
+    }
+  }
+  // Copied-up directories now empty but for others that go too (deepest first).
+  const prune = new Set<string>();
+  for (const rel of unchanged.sort((a, b) => b.split('/').length - a.split('/').length)) {
+    const names = await readdir(join(upper!, rel)).catch(() => undefined);
+    if (names && names.every((n) => prune.has(`${rel}/${n}`))) prune.add(rel);
+  }
+  for (const rel of prune) snap.stubParents.add(rel);
+  for (const host of untouched) {
+    if (host === snap.rootfs || removed.has(host)) continue; // the root's times are in no layer
+    // A directory about to leave the upper dir needs no exact times (only a later exec in this snapshot could keep it).
+    await restoreTimes(host, stubs.parents.get(host)!.saved, { exact: !prune.has(relative(snap.rootfs, host)) }).catch(() => {});
   }
 }

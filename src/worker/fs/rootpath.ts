@@ -4,7 +4,7 @@
  * missing directories or files there, recording what was created so it can be taken out of a diff later.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, writeFile, stat } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, writeFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { posix } from 'node:path';
 import { resolveInRoot as resolveScoped } from '../../context/scoped-path.ts';
@@ -32,18 +32,22 @@ export interface CreatedStub {
 
 /**
  * Makes container path `path` exist under `root` as a directory (`kind` 'dir') or an empty file ('file'),
- * creating missing parents as root-owned 0755 directories. Returns the resolved host path and the entries
- * it created (parents first). Existing entries are left alone, whatever their type.
+ * creating missing parents as root-owned 0755 directories. Returns the resolved host path, the entries
+ * it created (parents first), and when it created any, the host path and times of the directory the
+ * first one was created in (`parentHost`, `parentTimes`). Existing entries are left alone, whatever
+ * their type. `beforeCreate` is called with that directory's host path just before the first creation.
  */
 export async function ensurePath(
   root: string,
   path: string,
   kind: 'dir' | 'file',
   mode = 0o755,
-): Promise<{ hostPath: string; created: CreatedStub[]; parentTimes: SavedTimes[] }> {
+  beforeCreate?: (parentHost: string) => Promise<void>,
+): Promise<{ hostPath: string; created: CreatedStub[]; parentTimes: SavedTimes[]; parentHost?: string }> {
   const parts = posix.normalize('/' + path).split('/').filter(Boolean);
   const created: CreatedStub[] = [];
   const parentTimes: SavedTimes[] = [];
+  let parentHost: string | undefined;
   let containerPath = '/';
   let hostPath = root;
   for (let i = 0; i < parts.length; i++) {
@@ -59,7 +63,11 @@ export async function ensurePath(
     }
     if (!exists) {
       // Remember the parent's times so they can be restored once the stub is gone again.
-      if (created.length === 0) parentTimes.push({ path: containerPath, ...(await statTimes(hostPath)) });
+      if (created.length === 0) {
+        parentTimes.push({ path: containerPath, ...(await statTimes(hostPath)) });
+        parentHost = hostPath;
+        await beforeCreate?.(hostPath);
+      }
       if (last && kind === 'file') await writeFile(host, '', { flag: 'wx', mode: 0o644 });
       else await mkdir(host, { mode: last ? mode : 0o755 });
       created.push({ path: next, dir: !(last && kind === 'file') });
@@ -67,7 +75,7 @@ export async function ensurePath(
     containerPath = next;
     hostPath = host;
   }
-  return { hostPath, created, parentTimes };
+  return { hostPath, created, parentTimes, ...(parentHost !== undefined ? { parentHost } : {}) };
 }
 
 /** A directory's times with nanoseconds ("SECONDS.NNNNNNNNN", what touch -d @… takes). */
@@ -78,9 +86,9 @@ export interface SavedTimes {
 }
 
 function fmtNs(ns: bigint): string {
-  const s = ns / 1_000_000_000n;
-  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${s}.${frac}`;
+  const abs = ns < 0n ? -ns : ns;
+  const frac = (abs % 1_000_000_000n).toString().padStart(9, '0');
+  return `${ns < 0n ? '-' : ''}${abs / 1_000_000_000n}.${frac}`;
 }
 
 /** The atime and mtime of a host path with full precision. */
@@ -91,8 +99,32 @@ export async function statTimes(hostPath: string): Promise<{ atime: string; mtim
 
 const run = promisify(execFile);
 
-/** Sets a path's times back exactly (Node's utimes rounds nanoseconds; touch does not). */
-export async function restoreTimes(hostPath: string, t: { atime: string; mtime: string }): Promise<void> {
-  await run('touch', ['-c', '-h', '-a', '-d', `@${t.atime}`, '--', hostPath]);
-  await run('touch', ['-c', '-h', '-m', '-d', `@${t.mtime}`, '--', hostPath]);
+const NS = 1_000_000_000n;
+
+function parseNs(t: string): bigint {
+  const [sec, frac = ''] = t.split('.');
+  const neg = sec.startsWith('-');
+  const whole = BigInt(sec) * NS;
+  const part = BigInt((frac + '000000000').slice(0, 9));
+  return neg ? whole - part : whole + part;
+}
+
+/** Seconds as the double fs.utimes takes (exact for whole seconds, the usual case for image files). */
+function seconds(ns: bigint): number {
+  return Number(ns / NS) + Number(ns % NS) / 1e9;
+}
+
+/**
+ * Sets a path's times back exactly (not following a symlink). Done in-process; Node's utimes takes
+ * seconds as a double (and libuv keeps microseconds), so when that cannot hit the value exactly
+ * (nanosecond times) the time is then set with touch, which can. `exact: false` skips that.
+ */
+export async function restoreTimes(hostPath: string, t: { atime: string; mtime: string }, opts: { exact?: boolean } = {}): Promise<void> {
+  const atimeNs = parseNs(t.atime);
+  const mtimeNs = parseNs(t.mtime);
+  await lutimes(hostPath, seconds(atimeNs), seconds(mtimeNs));
+  if (opts.exact === false) return;
+  const st = await lstat(hostPath, { bigint: true });
+  if (st.atimeNs !== atimeNs) await run('touch', ['-c', '-h', '-a', '-d', `@${t.atime}`, '--', hostPath]);
+  if (st.mtimeNs !== mtimeNs) await run('touch', ['-c', '-h', '-m', '-d', `@${t.mtime}`, '--', hostPath]);
 }

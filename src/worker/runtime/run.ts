@@ -1,11 +1,13 @@
 /**
  * Runs one container with an OCI runtime in the foreground (`runc run --bundle DIR ID`), its stdout and
- * stderr streamed to callbacks as they come, and always deletes the container afterwards. An AbortSignal
- * kills it (SIGKILL to every process in it) and the promise rejects with the signal's reason once the
- * runtime has exited and the container is gone.
+ * stderr streamed to callbacks as they come. A foreground `run` removes its container itself when the
+ * process exits, so `delete --force` runs only when one may be left behind: the run was aborted, the
+ * runtime died by a signal or failed, or its state dir (`<state root>/<id>`) is still there. An
+ * AbortSignal kills the container (SIGKILL to every process in it) and the promise rejects with the
+ * signal's reason once the runtime has exited and the container is gone.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { JettisonError } from '../../errors.ts';
@@ -39,6 +41,16 @@ export function deleteContainer(rt: Runtime, id: string): Promise<void> {
   return new Promise((resolve) => {
     execFile(rt.path, runtimeArgs(rt, 'delete', '--force', id), () => resolve());
   });
+}
+
+/** Whether the runtime still keeps state for container `id` (runc and crun: a dir `<root>/<id>`). */
+async function stateLeft(rt: Runtime, id: string): Promise<boolean> {
+  try {
+    await lstat(join(rt.stateRoot, id));
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
 }
 
 /** Sends SIGKILL to every process of container `id`. */
@@ -114,6 +126,8 @@ export async function runContainer(
     }, 2000).unref();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Set once the runtime exited by itself with no error of its own: it removed the container then.
+  let clean = false;
   try {
     child.stdout!.on('data', (c: Buffer) => opts.onStdout?.(c));
     child.stderr!.on('data', (c: Buffer) => opts.onStderr?.(c));
@@ -133,6 +147,7 @@ export async function runContainer(
     if (errors && code !== 0) {
       throw new JettisonError('RUNTIME', errors.startsWith(`${rt.name} `) ? errors : `${rt.name}: ${errors}`);
     }
+    clean = !errors && code !== null;
     return { exitCode: code ?? 1 };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
@@ -145,7 +160,7 @@ export async function runContainer(
       child.kill('SIGKILL');
       await new Promise((r) => child.once('close', r));
     }
-    await deleteContainer(rt, id);
+    if (!clean || (await stateLeft(rt, id))) await deleteContainer(rt, id);
   }
 }
 

@@ -4,12 +4,12 @@
  * common parent (mount runs there), and past one page of options the oldest layers are first stacked
  * into read-only overlays of their own. Mounted with index=off (no hard-link index to keep).
  */
-import { lstat, mkdir, readdir, rmdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { newOwnerToken } from '../../util/owner.ts';
-import { join, relative, dirname, posix, sep } from 'node:path';
+import { join, relative, posix, sep } from 'node:path';
 import { JettisonError } from '../../errors.ts';
 import { mount, unmount, unmountAll } from '../mounts.ts';
-import { isOpaque, isWhiteout } from './walk.ts';
+import { restoreTimes, statTimes } from '../fs/rootpath.ts';
 import type { Commit, Snapshot, Snapshotter } from './types.ts';
 
 /** Mount option budget: the kernel takes one page (4096 bytes) of options. */
@@ -111,53 +111,24 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   /**
-   * Removes directories from the upper dir that are there only because a mount stub was made (and
-   * removed) in them: empty, not opaque, and the same (type, mode, owner, mtime) as in the lowers.
-   * Walks up from each, deepest first.
+   * Removes from the upper dir the directories that are there only because a mount stub was made (and
+   * removed) in them (`stubParents`: the exec checked they were left unchanged and empty), deepest
+   * first. A directory that stays keeps its times (removing a child changes its mtime).
    */
   private async pruneStubParents(s: Snapshot, upper: string): Promise<void> {
-    const candidates = new Set<string>();
-    for (const p of s.stubParents) {
-      for (let q = p; q !== '/' && q !== '.'; q = posix.dirname(q)) candidates.add(q);
-    }
-    const ordered = [...candidates].sort((a, b) => b.split('/').length - a.split('/').length);
-    for (const p of ordered) {
-      const up = join(upper, p);
-      let st;
+    const ordered = [...s.stubParents].sort((a, b) => b.split('/').length - a.split('/').length);
+    for (const rel of ordered) {
+      const parent = posix.dirname(rel);
+      const keepTimes = parent !== '.' && !s.stubParents.has(parent);
+      const times = keepTimes ? await statTimes(join(upper, parent)).catch(() => undefined) : undefined;
       try {
-        st = await lstat(up, { bigint: true });
+        await rmdir(join(upper, rel));
       } catch {
-        continue;
+        continue; // not empty after all, or gone
       }
-      if (!st.isDirectory() || (await readdir(up)).length > 0 || (await isOpaque(up))) continue;
-      const low = await lowerStat(s.lowers, p);
-      if (!low || !low.isDirectory()) continue;
-      if (low.mode !== st.mode || low.uid !== st.uid || low.gid !== st.gid || low.mtimeNs !== st.mtimeNs) continue;
-      await rmdir(up);
+      if (times) await restoreTimes(join(upper, parent), times).catch(() => {});
     }
   }
-}
-
-/** The entry for container path `p` in the topmost lower that has it (a whiteout hides it). */
-async function lowerStat(lowers: readonly string[], p: string) {
-  for (const l of lowers) {
-    try {
-      const st = await lstat(join(l, p), { bigint: true });
-      if (st.isCharacterDevice() && st.rdev === 0n) return undefined;
-      return st;
-    } catch {
-      // Not in this layer; an opaque parent here would hide older layers.
-      const parent = join(l, dirname(p));
-      try {
-        const pst = await lstat(parent);
-        if (pst.isDirectory() && (await isOpaque(parent))) return undefined;
-        if (isWhiteout(pst)) return undefined;
-      } catch {
-        /* parent missing too: keep looking below */
-      }
-    }
-  }
-  return undefined;
 }
 
 /** Probes whether an overlay can be mounted with its upper dir under `dir`: undefined if so, else why not. */

@@ -15,7 +15,10 @@ export interface Snapshot {
   readonly rootfs: string;
   /** The layer dirs it was made from, newest first (overlay format: whiteouts are char 0/0). */
   readonly lowers: readonly string[];
-  /** Container paths of directories from which mount stubs were removed: candidates for pruning. */
+  /**
+   * Overlay: upper-relative paths ("etc", "usr/src") of directories copied up only to hold mount stubs,
+   * which the process left unchanged and empty: commit removes them from the upper dir.
+   */
   readonly stubParents: Set<string>;
   state: 'ready' | 'committed' | 'released';
 }
