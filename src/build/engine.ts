@@ -22,7 +22,7 @@ import type { ProgressEvent, StageSize } from '../progress/index.ts';
 import { fromSolverEvent } from '../progress/index.ts';
 import type { RegistryConfig } from '../registry/index.ts';
 import { BuildCache, defaultJobs, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
-import { openStore, readImage, writeImage } from '../store/index.ts';
+import { compressLayers, openStore, readImage, writeImage } from '../store/index.ts';
 import type { LocalStore } from '../store/index.ts';
 import { createWorker, layerDirs, type Worker } from '../worker/index.ts';
 import { openContext, type BuildContext } from '../context/source.ts';
@@ -73,7 +73,11 @@ export interface BuildOptions {
   outputs?: OutputSpec[];
   registry?: { insecureRegistries?: string[]; registryMirrors?: string[] };
   runtime?: string;
-  /** Layer compression (default gzip). */
+  /**
+   * How the build's layers are stored (default none: uncompressed, as BuildKit in dockerd keeps them;
+   * pushes and OCI exports compress). gzip or zstd also compresses uncompressed layers the image
+   * reuses (cache hits, imported bases), as BuildKit's image exporter does.
+   */
   compression?: 'gzip' | 'zstd' | 'none';
   /** Squash the layers the final stage adds on top of its base into one (CEKit's default). */
   squash?: boolean;
@@ -274,7 +278,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       contextOf: graph.contextOf,
       secrets: await readSecrets(opts.secrets ?? [], env, cwd),
       network: opts.network ?? 'host',
-      compression: opts.compression ?? 'gzip',
+      compression: opts.compression ?? 'none',
       ...(env.SOURCE_DATE_EPOCH ? { sourceDateEpoch: Number(env.SOURCE_DATE_EPOCH) } : {}),
       describe,
       stepOf: (v) => stepByKey.get(v.key)?.step,
@@ -326,7 +330,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         const { squashLayers } = await import('./squash.ts');
         const base = layers.slice(0, baseCount);
         const baseDirs = await layerDirs(worker.stateDir, store, base.map((l) => l.descriptor), base.map((l) => l.diffID));
-        const squashed = await squashLayers(store, worker, layers.slice(baseCount), opts.compression ?? 'gzip', baseDirs);
+        const squashed = await squashLayers(store, worker, layers.slice(baseCount), opts.compression ?? 'none', baseDirs);
         layers = [...layers.slice(0, baseCount), squashed];
         for (let i = baseEntries; i < history.length; i++) history[i] = { ...history[i], empty_layer: true };
         const last = { ...history[history.length - 1], comment: 'squashed' };
@@ -353,6 +357,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ...(target.lowered.author ? { author: target.lowered.author } : {}),
     });
     const tags = (opts.tags ?? []).map((t) => normalizeReference(t));
+    if (opts.compression === 'gzip' || opts.compression === 'zstd') {
+      // Asked-for compressed storage: layers that came uncompressed (cache, bases) are compressed too.
+      const stored = await compressLayers(store, layers.map((l) => l.descriptor), opts.compression);
+      layers = layers.map((l, i) => ({ ...l, descriptor: stored[i] }));
+    }
     const written = await writeImage(store, config, layers.map((l) => l.descriptor));
     for (const t of tags) await store.setRef(t, written.manifest);
 

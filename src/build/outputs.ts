@@ -1,11 +1,14 @@
 /**
  * Where a built image goes (`-o/--output`, as docker buildx build takes it):
- *   type=image (default)      the local store, under the -t names
+ *   type=image (default)      the local store, under the -t names (push=true: also pushed)
  *   type=oci,dest=F[,tar=false]   an OCI layout: a tar file (or a directory with tar=false; "-" = stdout)
  *   type=docker,dest=F        a docker archive (docker load / podman load)
  *   type=local,dest=DIR       the final file system, as files
  *   type=tar,dest=F           the final file system, as one tar
  *   type=registry             pushed under the -t names (also --push)
+ * The store keeps built layers uncompressed; type=oci and pushes compress them as BuildKit's exporters
+ * do (`compression=gzip` by default, `zstd` or `uncompressed`; `compression-level=N`), through the
+ * store's remembered variants. type=docker writes uncompressed layers, as docker save does.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +16,7 @@ import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { JettisonError } from '../errors.ts';
+import { parseCompression, type Compression } from '../image/compression.ts';
 import { shortId } from '../image/digest.ts';
 import { decodeLayer } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
@@ -21,7 +25,7 @@ import { writeDockerArchive, writeOciLayoutDir, writeOciLayoutTar } from '../exp
 import type { ProgressEvent } from '../progress/index.ts';
 import type { RegistryConfig } from '../registry/index.ts';
 import type { LayerResult } from '../solver/index.ts';
-import type { LocalStore } from '../store/index.ts';
+import { convertImage, type LocalStore } from '../store/index.ts';
 import type { Worker } from '../worker/index.ts';
 
 export type OutputType = 'image' | 'oci' | 'docker' | 'local' | 'tar' | 'registry';
@@ -37,6 +41,8 @@ export interface ExportResult {
   type: OutputType;
   dest?: string;
   names?: string[];
+  /** The manifest written or pushed, when it differs from the one in the store (compressed layers). */
+  descriptor?: Descriptor;
 }
 
 export interface ExportInput {
@@ -77,8 +83,23 @@ export function parseOutput(value: string): OutputSpec {
   if ((type === 'oci' || type === 'docker' || type === 'local' || type === 'tar') && spec.dest === undefined) {
     throw new JettisonError('USAGE', `output type=${type} needs dest=…`);
   }
-  if (type === 'image' && attrs.push === 'true') spec.type = 'image';
+  if (attrs.compression !== undefined) parseCompression(attrs.compression);
+  if (attrs['compression-level'] !== undefined) compressionLevel(spec);
   return spec;
+}
+
+/** An output's compression= (BuildKit's exporters default to gzip). */
+export function outputCompression(spec: OutputSpec): Compression {
+  return spec.attrs?.compression === undefined ? 'gzip' : parseCompression(spec.attrs.compression);
+}
+
+/** An output's compression-level=, when given. */
+function compressionLevel(spec: OutputSpec): number | undefined {
+  const v = spec.attrs?.['compression-level'];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 0 || n > 22) throw new JettisonError('USAGE', `invalid compression-level "${v}": expected a number`);
+  return n;
 }
 
 async function toDest(dest: string, input: ExportInput, write: (out: Writable) => Promise<unknown>): Promise<void> {
@@ -116,13 +137,40 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
   input.emit({ type: 'vertex.started', time: t0, id, name: label });
   try {
     const images = names.length > 0 ? names.map((name) => ({ name, target: input.manifest })) : [{ target: input.manifest }];
+    const level = compressionLevel(spec);
+    const status = (action: string, digest: string, current = 0, total?: number, done = false) =>
+      input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${action} ${shortId(digest)}`, current, ...(total !== undefined ? { total } : {}), ...(done ? { done } : {}) });
+    let written: Descriptor | undefined;
+    const push = async () => {
+      if (names.length === 0) throw new JettisonError('USAGE', 'pushing needs a name: use -t NAME:TAG (or -o type=registry,name=…)');
+      const { pushImage } = await import('../registry/index.ts');
+      for (const name of names) {
+        const r = await pushImage(name, {
+          store: input.store,
+          source: name,
+          config: await input.registryConfig(),
+          compression: outputCompression(spec),
+          ...(level !== undefined ? { compressionLevel: level } : {}),
+          onProgress: (e) => status(e.action, e.id, e.current, e.total, e.action === 'done'),
+        });
+        written = { mediaType: r.mediaType, digest: r.digest, size: r.size };
+      }
+    };
     switch (spec.type) {
       case 'image':
+        if (spec.attrs?.push === 'true') await push();
         break;
-      case 'oci':
-        if (spec.attrs?.tar === 'false') await writeOciLayoutDir(input.store, images, resolve(input.cwd, spec.dest!));
-        else await toDest(spec.dest!, input, (out) => writeOciLayoutTar(input.store, images, out, { end: false }));
+      case 'oci': {
+        const target = await convertImage(input.store, input.manifest, outputCompression(spec), {
+          ...(level !== undefined ? { level } : {}),
+          onLayer: (l, r) => status(r.reused ? 'reusing compressed' : 'compressed', l.digest),
+        });
+        const oci = images.map((img) => ({ ...img, target }));
+        if (spec.attrs?.tar === 'false') await writeOciLayoutDir(input.store, oci, resolve(input.cwd, spec.dest!));
+        else await toDest(spec.dest!, input, (out) => writeOciLayoutTar(input.store, oci, out, { end: false }));
+        written = target;
         break;
+      }
       case 'docker':
         await toDest(spec.dest!, input, (out) => writeDockerArchive(input.store, images, out, { end: false }));
         break;
@@ -144,20 +192,11 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
         break;
       }
       case 'registry':
-        if (names.length === 0) throw new JettisonError('USAGE', 'pushing needs a name: use -t NAME:TAG (or -o type=registry,name=…)');
-        const { pushImage } = await import('../registry/index.ts');
-        for (const name of names) {
-          await pushImage(name, {
-            store: input.store,
-            source: name,
-            config: await input.registryConfig(),
-            onProgress: (e) => input.emit({ type: 'vertex.status', time: Date.now(), id, status: `${e.action} ${shortId(e.id)}`, current: e.current, total: e.total, ...(e.action === 'done' ? { done: true } : {}) }),
-          });
-        }
+        await push();
         break;
     }
     input.emit({ type: 'vertex.done', time: Date.now(), id, durationMs: Date.now() - t0 });
-    return { type: spec.type, ...(spec.dest ? { dest: spec.dest } : {}), names };
+    return { type: spec.type, ...(spec.dest ? { dest: spec.dest } : {}), names, ...(written && written.digest !== input.manifest.digest ? { descriptor: written } : {}) };
   } catch (err) {
     input.emit({ type: 'vertex.error', time: Date.now(), id, error: (err as Error).message, canceled: false });
     throw err;

@@ -1,6 +1,7 @@
 /**
- * Layer compression: gzip (the default), zstd (Node's zlib zstd, present from Node 22.15/23.8), or none.
- * Maps compressions to and from layer media types and makes streaming (de)compressors.
+ * Layer compression: none (how the local store keeps the layers builds make), gzip (what pushes and OCI
+ * exports default to), zstd (Node's zlib zstd, present from Node 22.15/23.8).
+ * Maps compressions to and from layer media types and user spellings, and makes streaming (de)compressors.
  */
 import type { Transform } from 'node:stream';
 import { PassThrough } from 'node:stream';
@@ -24,6 +25,23 @@ export function zstdAvailable(): boolean {
 
 function noZstd(): never {
   throw new JettisonError('UNSUPPORTED', `zstd compression needs Node 22.15+ or 23.8+ (this is ${process.version})`);
+}
+
+/**
+ * A compression as users spell it: BuildKit's `compression=gzip|zstd|uncompressed` (and `none`).
+ * Throws a USAGE JettisonError naming `what` for anything else.
+ */
+export function parseCompression(value: string, what = 'compression'): Compression {
+  switch (value) {
+    case 'gzip':
+    case 'zstd':
+      return value;
+    case 'uncompressed':
+    case 'none':
+      return 'none';
+    default:
+      throw new JettisonError('USAGE', `invalid ${what} "${value}": expected gzip, zstd or uncompressed`);
+  }
 }
 
 /** The OCI layer media type for a compression. */

@@ -1,7 +1,8 @@
 /**
  * Layer blobs: encodeLayer streams an uncompressed layer tar once — hashing it (the diffID),
- * compressing it, hashing the compressed bytes (the blob digest) and ingesting them into a content
- * store — and decodeLayer turns a stored blob back into its tar stream by media type.
+ * compressing it (or not: an uncompressed blob's digest is its diffID), hashing the compressed bytes
+ * (the blob digest) and ingesting them into a content store — and decodeLayer turns a stored blob
+ * back into its tar stream by media type.
  * Nothing is held in memory beyond stream buffers. createLayer and unpackLayer join these to the
  * tar codec (src/image/tar/): directory → stored blob, and stored blob → directory.
  */
@@ -14,7 +15,7 @@ import { applyLayerTar, writeLayerTar, type ApplyOptions, type ApplyResult, type
 import type { Descriptor, Digest } from './types.ts';
 
 export type { Compression } from './compression.ts';
-export { compressionOf, layerMediaType, zstdAvailable } from './compression.ts';
+export { compressionOf, layerMediaType, parseCompression, zstdAvailable } from './compression.ts';
 export { applyLayerTar, writeLayerTar, type ApplyMode, type ApplyOptions, type ApplyResult, type LayerSource, type WriteLayerOptions } from './tar/index.ts';
 
 export interface EncodeLayerOptions {
@@ -47,6 +48,17 @@ function tap(counter: DigestCounter): Transform {
  */
 export async function encodeLayer(tar: Readable, opts: EncodeLayerOptions, store: ContentStore): Promise<EncodedLayer> {
   const mediaType = layerMediaType(opts.compression);
+  if (opts.compression === 'none') {
+    // Uncompressed: the blob is the tar, so the store's own hash is the diffID (one pass, no copies).
+    let stored: Descriptor;
+    try {
+      stored = await store.ingest(tar, { mediaType });
+    } catch (err) {
+      tar.destroy();
+      throw err;
+    }
+    return { descriptor: { mediaType, digest: stored.digest, size: stored.size }, diffID: stored.digest };
+  }
   const raw = new DigestCounter();
   const blob = new DigestCounter();
   const compressor = createCompressor(opts.compression, opts.level);

@@ -22,7 +22,7 @@ import { recordBlobSources } from './sources.ts';
 /** One step of a transfer, for progress displays. `id` is the blob's digest (or the reference). */
 export interface TransferEvent {
   id: string;
-  action: 'resolving' | 'resolved' | 'waiting' | 'exists' | 'downloading' | 'uploading' | 'mounted' | 'retrying' | 'done';
+  action: 'resolving' | 'resolved' | 'waiting' | 'exists' | 'downloading' | 'compressing' | 'uploading' | 'mounted' | 'retrying' | 'done';
   current: number;
   total: number;
   /** What the blob is, when known. */

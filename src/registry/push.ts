@@ -1,17 +1,25 @@
 /**
- * pushImage: a ref of the content store → a registry. For each blob (config, layers): HEAD to skip
- * what the repository has, a cross-repository mount when the blob is known to be in another
+ * pushImage: a ref of the content store → a registry. Uncompressed layers (how builds store them) are
+ * compressed on the way (gzip by default, as docker push does; zstd, or none to send them as stored),
+ * through the store's remembered variants (src/store/variants.ts), so a second push does not compress
+ * again; the pushed manifest names the compressed blobs, so its digest differs from the local one.
+ * Layers already compressed (pulled ones) go up as they are. For each blob (config, layers): HEAD to
+ * skip what the repository has, a cross-repository mount when the blob is known to be in another
  * repository of the same registry (remembered from pulls and pushes, or the caller's `mountFrom`),
  * else an upload (POST, then one PUT or PATCH chunks and a PUT), restarted from scratch on a
- * retryable failure. Then the manifest (for an index: each child manifest by digest, then the index)
- * with its own media type as Content-Type; the digest the registry reports must match.
+ * retryable failure; up to `concurrency` layers are compressed and uploaded at once. Then the
+ * manifest (for an index: each child manifest by digest, then the index) with its own media type as
+ * Content-Type; the digest the registry reports must match.
  */
 import { DigestMismatchError, JettisonError, RegistryError } from '../errors.ts';
+import type { Compression } from '../image/compression.ts';
+import { compressedLayerMediaType, replaceDescriptors } from '../image/convert.ts';
 import { sha256 } from '../image/digest.ts';
 import { parseManifestOrIndex } from '../image/manifest.ts';
 import { formatReference, normalizeReference, parseReference, type ImageReference } from '../image/reference.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
+import { compressLayer } from '../store/variants.ts';
 import { repositoryScope } from './auth.ts';
 import { RegistryClient, serverDetail } from './client.ts';
 import { registryEndpoint, registryHostOf, resolveRegistryConfig } from './config.ts';
@@ -34,6 +42,13 @@ export interface PushOptions extends TransferOptions {
   chunkSize?: number;
   /** Try cross-repository mounts (default true). */
   mount?: boolean;
+  /**
+   * How uncompressed layers are sent: gzip (default, as docker push), zstd, or none (as stored).
+   * Layers stored compressed are sent as they are.
+   */
+  compression?: Compression;
+  /** Compression level for layers compressed by this push (gzip 1–9, zstd 1–19). */
+  compressionLevel?: number;
 }
 
 export type BlobOutcome = 'exists' | 'mounted' | 'pushed';
@@ -41,14 +56,19 @@ export type BlobOutcome = 'exists' | 'mounted' | 'pushed';
 export interface PushResult {
   /** The destination, fully qualified. */
   name: string;
-  /** Digest, media type and size of the manifest or index pushed. */
+  /**
+   * Digest, media type and size of the manifest or index pushed (differs from the local one when
+   * layers were compressed on the way).
+   */
   digest: Digest;
   mediaType: string;
   size: number;
-  /** What happened to each blob. */
+  /** What happened to each blob (the digests as pushed). */
   blobs: { digest: Digest; size: number; outcome: BlobOutcome }[];
   /** Bytes uploaded. */
   uploaded: number;
+  /** Layers compressed by this push (a remembered variant reused does not count). */
+  compressed: number;
 }
 
 function isRetryable(err: unknown): boolean {
@@ -86,6 +106,10 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
   const record = await store.getRef(sourceName);
   if (!record) throw new JettisonError('NOT_FOUND', `An image does not exist locally with the tag: ${opts.source ?? name}`);
   const target = record.target;
+  const compression = opts.compression ?? 'gzip';
+  if (compression !== 'none' && compression !== 'gzip' && compression !== 'zstd') {
+    throw new JettisonError('USAGE', `invalid compression "${String(compression)}": expected gzip, zstd or none`);
+  }
   if (ref.digest && ref.digest !== target.digest) {
     throw new JettisonError('DIGEST_MISMATCH', `${name}: the local image ${sourceName} has digest ${target.digest}`);
   }
@@ -102,12 +126,14 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
   const outcomes = new Map<Digest, { digest: Digest; size: number; outcome: BlobOutcome }>();
   const inFlight = new Map<Digest, Promise<void>>();
   let uploaded = 0;
+  let compressed = 0;
 
-  const pushBlob = async (desc: Descriptor, kind: 'config' | 'layer'): Promise<void> => {
+  /** Uploads `desc` unless the repository has it; progress events name `id` (the stored blob's digest). */
+  const pushBlob = async (desc: Descriptor, kind: 'config' | 'layer', id: Digest): Promise<void> => {
     const scopes = [repositoryScope(repo, ['pull', 'push'])];
     if (await client.hasBlob(repo, desc.digest, scopes)) {
       outcomes.set(desc.digest, { digest: desc.digest, size: desc.size, outcome: 'exists' });
-      onProgress?.({ id: desc.digest, action: 'exists', current: desc.size, total: desc.size, kind });
+      onProgress?.({ id, action: 'exists', current: desc.size, total: desc.size, kind });
       return;
     }
     const path = await store.pathOf(desc.digest);
@@ -120,7 +146,7 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
       const mounted = await client.mountBlob(repo, desc.digest, from).catch(() => undefined);
       if (mounted === true) {
         outcomes.set(desc.digest, { digest: desc.digest, size: desc.size, outcome: 'mounted' });
-        onProgress?.({ id: desc.digest, action: 'mounted', current: desc.size, total: desc.size, kind });
+        onProgress?.({ id, action: 'mounted', current: desc.size, total: desc.size, kind });
         return;
       }
       if (mounted instanceof URL) {
@@ -132,12 +158,12 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
       let sent = 0;
       try {
         session ??= await client.startUpload(repo);
-        onProgress?.({ id: desc.digest, action: 'uploading', current: 0, total: desc.size, kind });
+        onProgress?.({ id, action: 'uploading', current: 0, total: desc.size, kind });
         await client.uploadBlob(repo, session, path, desc, {
           chunkSize: opts.chunkSize,
           onBytes: (n) => {
             sent += n;
-            onProgress?.({ id: desc.digest, action: 'uploading', current: sent, total: desc.size, kind });
+            onProgress?.({ id, action: 'uploading', current: sent, total: desc.size, kind });
           },
         });
         uploaded += sent;
@@ -145,25 +171,38 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
       } catch (err) {
         session = undefined;
         if (!isRetryable(err) || attempt >= client.maxRetries) throw err;
-        onProgress?.({ id: desc.digest, action: 'retrying', current: 0, total: desc.size, kind });
+        onProgress?.({ id, action: 'retrying', current: 0, total: desc.size, kind });
         await client.backoff(attempt + 1);
       }
     }
     outcomes.set(desc.digest, { digest: desc.digest, size: desc.size, outcome: 'pushed' });
-    onProgress?.({ id: desc.digest, action: 'done', current: desc.size, total: desc.size, kind });
+    onProgress?.({ id, action: 'done', current: desc.size, total: desc.size, kind });
   };
 
-  const ensureBlob = (desc: Descriptor, kind: 'config' | 'layer'): Promise<void> => {
+  const ensureBlob = (desc: Descriptor, kind: 'config' | 'layer', id: Digest): Promise<void> => {
     let p = inFlight.get(desc.digest);
-    if (!p) inFlight.set(desc.digest, (p = pushBlob(desc, kind)));
+    if (!p) inFlight.set(desc.digest, (p = pushBlob(desc, kind, id)));
     return p;
   };
 
-  /** Pushes a manifest's blobs then the manifest itself; returns nothing (verifies the registry's digest). */
-  const pushManifest = async (desc: Descriptor, tagOrDigest: string): Promise<void> => {
+  /** A stored layer as it goes up: compressed (a remembered variant, or made now) when it is uncompressed. */
+  const layerToSend = async (d: Descriptor): Promise<Descriptor> => {
+    if (compressedLayerMediaType(d.mediaType, compression) === undefined || compression === 'none') return d;
+    onProgress?.({ id: d.digest, action: 'compressing', current: 0, total: d.size, kind: 'layer' });
+    const r = await compressLayer(store, d, compression, opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {});
+    if (!r.reused) compressed++;
+    return r.descriptor;
+  };
+
+  /**
+   * Pushes a manifest's blobs then the manifest itself, under `tag` (else by its digest); returns the
+   * descriptor of what was pushed (verified against the digest the registry reports).
+   */
+  const pushManifest = async (desc: Descriptor, tag: string | undefined): Promise<Descriptor> => {
     const bytes = await store.readBytes(desc.digest);
     if (sha256(bytes) !== desc.digest) throw new DigestMismatchError(`local manifest ${desc.digest}`, desc.digest, sha256(bytes));
     const parsed = parseManifestOrIndex(bytes, desc.mediaType, desc.digest);
+    const replace = new Map<Digest, Descriptor>();
     if (parsed.kind === 'index') {
       const children = parsed.index.manifests;
       for (const child of children) {
@@ -172,36 +211,54 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
         }
       }
       // Children one after another (their blobs in parallel), so concurrency stays bounded.
-      for (const child of children) await pushManifest(child, child.digest);
+      for (const child of children) replace.set(child.digest, await pushManifest(child, undefined));
     } else {
       const blobs: { d: Descriptor; kind: 'config' | 'layer' }[] = [
         { d: parsed.manifest.config, kind: 'config' },
         ...parsed.manifest.layers.map((d) => ({ d, kind: 'layer' as const })),
       ];
+      // Fail before any work when the image is incomplete, and before compressing anything when zstd
+      // is asked for a Docker schema 2 manifest (it has no zstd layer type).
       for (const { d, kind } of blobs) {
         if (!(await store.has(d.digest))) throw new JettisonError('NOT_FOUND', `${name}: blob ${d.digest} is not in the local store`);
+        if (kind === 'layer') compressedLayerMediaType(d.mediaType, compression);
         onProgress?.({ id: d.digest, action: 'waiting', current: 0, total: d.size, kind });
       }
-      await mapLimit(blobs, opts.concurrency ?? 4, ({ d, kind }) => ensureBlob(d, kind));
+      await mapLimit(blobs, opts.concurrency ?? 4, async ({ d, kind }) => {
+        const send = kind === 'layer' ? await layerToSend(d) : d;
+        if (send !== d) replace.set(d.digest, send);
+        await ensureBlob(send, kind, d.digest);
+      });
     }
-    const docType = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+    const out = replaceDescriptors(bytes, desc.mediaType, replace) ?? bytes;
+    const pushed: Descriptor = { ...desc, digest: out === bytes ? desc.digest : sha256(out), size: out.length };
+    if (ref.digest !== undefined && desc === target && pushed.digest !== ref.digest) {
+      throw new JettisonError(
+        'DIGEST_MISMATCH',
+        `${name}: compressing the image's uncompressed layers gives manifest ${pushed.digest}: push it by tag, or uncompressed to keep ${target.digest}`,
+      );
+    }
+    const docType = (JSON.parse(out.toString('utf8')) as { mediaType?: unknown }).mediaType;
     const mediaType = typeof docType === 'string' && docType ? docType : desc.mediaType;
-    const reported = await client.putManifest(repo, tagOrDigest, bytes, mediaType, `failed to push ${name}`);
-    if (reported !== undefined && reported !== desc.digest) throw new DigestMismatchError(`${name}: the registry stored the manifest`, desc.digest, reported);
+    const reported = await client.putManifest(repo, tag ?? pushed.digest, out, mediaType, `failed to push ${name}`);
+    if (reported !== undefined && reported !== pushed.digest) throw new DigestMismatchError(`${name}: the registry stored the manifest`, pushed.digest, reported);
+    return pushed;
   };
 
+  let pushed: Descriptor;
   try {
-    await pushManifest(target, ref.tag ?? target.digest);
+    pushed = await pushManifest(target, ref.tag);
   } catch (err) {
     throw pushError(err, name);
   }
   await recordBlobSources(store, [...outcomes.keys()], ref.registry, repo);
   return {
     name,
-    digest: target.digest,
-    mediaType: target.mediaType,
-    size: target.size,
+    digest: pushed.digest,
+    mediaType: pushed.mediaType,
+    size: pushed.size,
     blobs: [...outcomes.values()],
     uploaded,
+    compressed,
   };
 }

@@ -2,7 +2,8 @@
  * fsck: re-verifies the whole store. Every blob is re-hashed against its name; every ref must parse
  * and point at a present blob of the recorded size; every manifest reachable from a ref must parse
  * and its config and layers be present with the recorded sizes (an index's manifests for other
- * platforms may be absent: partial pulls are normal). Stale temp files and leases of dead
+ * platforms may be absent: partial pulls are normal). Every compressed-variant record must name a
+ * blob that decompresses to its layer (when both are present). Stale temp files and leases of dead
  * processes are removed (they are what a kill -9 leaves; they are not problems).
  */
 import { createReadStream } from 'node:fs';
@@ -13,6 +14,7 @@ import type { Descriptor, Digest } from '../image/types.ts';
 import { readdirIfExists } from '../util/fs.ts';
 import { lockShared, withLock } from '../util/lock.ts';
 import { refFileName, type LocalStore } from './local.ts';
+import { checkVariants } from './variants.ts';
 
 export interface FsckResult {
   problems: string[];
@@ -90,5 +92,6 @@ export async function fsck(store: LocalStore): Promise<FsckResult> {
       await check(rec.target, `ref ${rec.name}`, false);
     }
   });
+  problems.push(...(await checkVariants(store)));
   return { problems, blobs, refs, staleFiles };
 }

@@ -4,6 +4,8 @@
  * line; for subsystems in other processes, e.g. the build cache) and the providers registered with
  * addRootProvider() in this process. From each root the walk follows index → manifests → config +
  * layers. Prune holds the store's exclusive lock, so no blob commit or ref write interleaves.
+ * Compressed variants of layers (variants.ts) are not roots: prune removes them with the records
+ * that name them; a push or export makes them again when needed.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { fsyncDir, readdirIfExists, unlinkIfExists } from '../util/fs.ts';
 import { lockExclusive, withLock } from '../util/lock.ts';
 import { ownerAlive } from '../util/owner.ts';
 import type { LocalStore } from './local.ts';
+import { dropStaleVariants } from './variants.ts';
 
 export type RootProvider = (store: LocalStore) => Promise<Iterable<Digest>> | Iterable<Digest>;
 
@@ -96,7 +99,10 @@ export async function prune(store: LocalStore, opts: { dryRun?: boolean } = {}):
       removed.push(d);
       reclaimedBytes += size;
     }
-    if (removed.length > 0 && !opts.dryRun) await fsyncDir(store.blobDir);
+    if (removed.length > 0 && !opts.dryRun) {
+      await fsyncDir(store.blobDir);
+      await dropStaleVariants(store);
+    }
     return { removed, reclaimedBytes, staleFiles };
   });
 }

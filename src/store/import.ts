@@ -1,7 +1,7 @@
 /**
  * `jettison import`: a root file system tarball (uncompressed, gzip or zstd: recognised by its
  * magic bytes, not its name) becomes a one-layer image, the way `docker import` does it. The tar is
- * streamed once through encodeLayer (diffID + compressed blob into the store).
+ * streamed once through encodeLayer (diffID + blob into the store; uncompressed unless asked).
  */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -16,7 +16,7 @@ import { writeImage } from './image.ts';
 import type { ContentStore } from './types.ts';
 
 export interface ImportOptions {
-  /** Layer compression in the store (default gzip). */
+  /** Layer compression in the store (default none: pushes and OCI exports compress). */
   compression?: Compression;
   platform?: Platform;
   config?: ContainerConfig;
@@ -46,7 +46,7 @@ export async function importRootfs(store: ContentStore, source: AsyncIterable<Ui
     stream.on('error', (e) => d.destroy(e));
     tar = stream.pipe(d);
   }
-  const { descriptor, diffID } = await encodeLayer(tar, { compression: opts.compression ?? 'gzip' }, store);
+  const { descriptor, diffID } = await encodeLayer(tar, { compression: opts.compression ?? 'none' }, store);
   const created = opts.created ?? new Date().toISOString();
   const config = createImageConfig({
     platform: opts.platform ?? hostPlatform(),

@@ -1,7 +1,8 @@
 /**
  * The embedded content store's public surface: openStore() gives a ContentStore on the local file
  * system (see local.ts for the layout and its crash and concurrency guarantees), plus GC (prune),
- * fsck, and image helpers that read images from the store.
+ * fsck, image helpers that read images from the store, and compressed variants of uncompressed
+ * layers for pushes and exports (variants.ts).
  */
 import { LocalStore } from './local.ts';
 import { resolveRoot } from './root.ts';
@@ -27,3 +28,14 @@ export {
   type StoredImage,
 } from './image.ts';
 export { importRootfs, importRootfsFile, type ImportOptions, type ImportResult } from './import.ts';
+export {
+  compressLayer,
+  compressLayers,
+  convertImage,
+  findVariant,
+  defaultCompressJobs,
+  type CompressedLayer,
+  type CompressOptions,
+  type ConvertOptions,
+  type LayerCompression,
+} from './variants.ts';

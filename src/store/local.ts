@@ -12,6 +12,7 @@
  *                          digest per line; the blobs they name (and what those reach) are kept
  *   locks/                 the shared/exclusive lock of src/util/lock.ts: blob commits and ref
  *                          writes take it shared, prune takes it exclusive
+ *   variants/<hex>.<alg>   the compressed variant of an uncompressed layer (see variants.ts)
  *
  * A blob appears only by rename of a complete, fsynced, verified temp file; a ref only by rename of
  * a complete ref file whose target blob exists. So a kill -9 at any moment leaves a consistent store.
@@ -231,6 +232,16 @@ export class LocalStore implements ContentStore {
     } finally {
       if (fh && !committed) await unlinkIfExists(tmp);
     }
+  }
+
+  async retain(digest: Digest): Promise<boolean> {
+    assertDigest(digest, 'digest');
+    await this.init();
+    return withLock(lockShared(this.lockDir), async () => {
+      if (!(await this.has(digest))) return false;
+      await this.lease(digest);
+      return true;
+    });
   }
 
   putBytes(data: Uint8Array | string, mediaType: string): Promise<Descriptor> {

@@ -39,6 +39,11 @@ export interface ContentStore {
    * (against `expected` when given) and durable; a failure or a kill leaves nothing behind.
    */
   ingest(source: Readable | AsyncIterable<Uint8Array>, expected?: ExpectedContent): Promise<Descriptor>;
+  /**
+   * Protects a blob that is present from prune for as long as this store instance's work lasts (the
+   * same lease ingest gives); false when the blob is absent.
+   */
+  retain(digest: Digest): Promise<boolean>;
   putBytes(data: Uint8Array | string, mediaType: string): Promise<Descriptor>;
   putJSON(value: unknown, mediaType: string): Promise<Descriptor>;
 

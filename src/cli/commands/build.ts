@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { JettisonError } from '../../errors.ts';
+import { parseCompression } from '../../image/compression.ts';
 // From the engine's own files, not src/build/index.ts: that also re-exports the CEKit frontend (and yaml).
 import { build, type BuildOptions, type SecretSpec } from '../../build/engine.ts';
 import { parseOutput, type OutputSpec } from '../../build/outputs.ts';
@@ -88,7 +89,7 @@ export function defineBuildOptions(cmd: Command): Command {
     .option('--pull', 'always pull base images')
     .option('--progress <mode>', 'auto, tty, plain, json or quiet', 'auto')
     .option('-q, --quiet', 'print only the image ID (same as --progress quiet)')
-    .option('-o, --output <spec>', 'type=image|oci,dest=…|docker,dest=…|local,dest=DIR|tar,dest=…|registry (repeatable)', collect, [])
+    .option('-o, --output <spec>', 'type=image|oci,dest=…|docker,dest=…|local,dest=DIR|tar,dest=…|registry (repeatable); compression=gzip|zstd|uncompressed on image (storage, default uncompressed), oci and registry (default gzip)', collect, [])
     .option('--push', 'push the image (same as -o type=registry, added to the outputs)')
     .option('--load', 'keep the image in the local store (the default; accepted for docker compatibility)')
     .option('--label <key=value>', 'set an image label (repeatable)', collect, [])
@@ -110,13 +111,11 @@ export function toBuildOptions(context: string, flags: BuildFlags, io: Pick<CliI
   const outputs: OutputSpec[] = flags.output.map(parseOutput);
   if (outputs.length === 0) outputs.push({ type: 'image' });
   if (flags.push && !outputs.some((o) => o.type === 'registry')) outputs.push({ type: 'registry' });
-  // BuildKit's -o …,compression=gzip|zstd|uncompressed: how the build's new layers are stored.
-  const wanted = [...new Set(outputs.map((o) => o.attrs?.compression).filter((c): c is string => c !== undefined))];
-  if (wanted.length > 1) throw new JettisonError('USAGE', `conflicting compression in --output: ${wanted.join(', ')}`);
-  const compression = wanted[0] === undefined ? undefined : wanted[0] === 'uncompressed' ? 'none' : wanted[0];
-  if (compression !== undefined && compression !== 'gzip' && compression !== 'zstd' && compression !== 'none') {
-    throw new JettisonError('USAGE', `invalid compression "${wanted[0]}": expected gzip, zstd or uncompressed`);
-  }
+  // BuildKit's -o type=image,compression=gzip|zstd|uncompressed: how the image's layers are stored
+  // (default uncompressed). On type=oci and type=registry, compression= says how they are exported.
+  const wanted = [...new Set(outputs.filter((o) => o.type === 'image').map((o) => o.attrs?.compression).filter((c): c is string => c !== undefined))];
+  if (wanted.length > 1) throw new JettisonError('USAGE', `conflicting compression in --output type=image: ${wanted.join(', ')}`);
+  const compression = wanted[0] === undefined ? undefined : parseCompression(wanted[0]);
   return {
     ...(compression ? { compression } : {}),
     progress: flags.quiet ? 'quiet' : parseProgressMode(flags.progress),
@@ -188,14 +187,23 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
     .action(async (context: string, flags: BuildFlags) => {
       const { progress: mode, ...options } = toBuildOptions(context, flags, io, globals());
       const result = await runWithDisplay(io, mode, (hooks) =>
-        build({ ...options, stdin: io.stdin as unknown as import('node:stream').Readable, ...hooks }),
+        build({
+          ...options,
+          // Read only for "-" (context or Dockerfile on stdin): making process.stdin's stream costs startup time.
+          get stdin() {
+            return io.stdin as unknown as import('node:stream').Readable;
+          },
+          ...hooks,
+        }),
       );
       if (flags.iidfile) await writeFile(resolve(io.cwd, flags.iidfile), result.imageId);
       if (flags.metadataFile) {
+        // As BuildKit: after a push, the digest of the manifest pushed (its layers compressed).
+        const descriptor = result.exported.find((e) => (e.type === 'registry' || e.type === 'image') && e.descriptor)?.descriptor ?? result.manifest;
         const meta = {
           'containerimage.config.digest': result.imageId,
-          'containerimage.digest': result.manifest.digest,
-          'containerimage.descriptor': result.manifest,
+          'containerimage.digest': descriptor.digest,
+          'containerimage.descriptor': descriptor,
           'image.name': result.tags.join(','),
         };
         await writeFile(resolve(io.cwd, flags.metadataFile), `${JSON.stringify(meta, null, 2)}\n`);

@@ -1,9 +1,11 @@
 /**
  * `jettison import FILE|- [NAME[:TAG]]`: a root file system tarball (plain, gzip or zstd, told
- * apart by magic bytes) becomes a one-layer image, like `docker import`; prints the image ID.
+ * apart by magic bytes) becomes a one-layer image, like `docker import`; prints the image ID. The
+ * layer is stored uncompressed unless --compression says otherwise.
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { parseCompression } from '../../image/compression.ts';
 import { parsePlatform } from '../../image/platform.ts';
 import { importRootfs, importRootfsFile, type ImportOptions } from '../../store/index.ts';
 import type { CliIO, GlobalOptions } from '../context.ts';
@@ -17,11 +19,10 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
     .argument('[name]', 'NAME[:TAG] for the image')
     .option('-m, --message <text>', 'history comment for the imported layer')
     .option('--platform <os/arch[/variant]>', 'platform recorded in the config (default: this host)')
-    .option('--compression <gzip|zstd|none>', 'layer compression in the store', 'gzip')
+    .option('--compression <format>', 'layer compression in the store: uncompressed (pushes and OCI exports compress), gzip or zstd', 'uncompressed')
     .action(async (file: string, name: string | undefined, flags: { message?: string; platform?: string; compression: string }) => {
+      const opts: ImportOptions = { compression: parseCompression(flags.compression, '--compression') };
       const store = storeFor(io, globals);
-      if (!['gzip', 'zstd', 'none'].includes(flags.compression)) throw new Error(`unknown --compression "${flags.compression}"`);
-      const opts: ImportOptions = { compression: flags.compression as ImportOptions['compression'] };
       if (flags.message !== undefined) opts.message = flags.message;
       if (flags.platform) opts.platform = parsePlatform(flags.platform);
       let r;

@@ -1,8 +1,12 @@
 /**
- * `jettison push [-q] IMAGE`: uploads a stored image to its registry, printing Docker-like lines
- * (Pushed / Layer already exists / Mounted from … per layer, then the tag, digest and size).
+ * `jettison push [-q] [--compression-format gzip|zstd|uncompressed] IMAGE`: uploads a stored image to
+ * its registry, compressing uncompressed layers on the way (gzip by default, as docker push; the flag
+ * is podman's), printing Docker-like lines (Pushed / Layer already exists / Mounted from … per layer,
+ * then the tag, the pushed digest and size).
  */
 import type { Command } from 'commander';
+import { JettisonError } from '../../errors.ts';
+import { parseCompression } from '../../image/compression.ts';
 import { formatReference, parseReference } from '../../image/reference.ts';
 import { pushImage, resolveRegistryConfig } from '../../registry/index.ts';
 import { openStore, resolveRoot } from '../../store/index.ts';
@@ -16,7 +20,14 @@ export const register: RegisterCommand = (program: Command, io: CliIO, globals: 
     .description('Upload an image from the local store to a registry')
     .argument('<image>', 'image reference, e.g. localhost:5000/app:1 (tag it first with `jettison tag`)')
     .option('-q, --quiet', 'print only the pushed digest', false)
-    .action(async (image: string, o: { quiet: boolean }) => {
+    .option('--compression-format <format>', 'how uncompressed (built) layers are sent: gzip, zstd or uncompressed; compressed layers go as they are', 'gzip')
+    .option('--compression-level <n>', 'compression level for the layers this push compresses (gzip 1-9, zstd 1-19)')
+    .action(async (image: string, o: { quiet: boolean; compressionFormat: string; compressionLevel?: string }) => {
+      const compression = parseCompression(o.compressionFormat, '--compression-format');
+      const level = o.compressionLevel === undefined ? undefined : Number(o.compressionLevel);
+      if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > (compression === 'zstd' ? 19 : 9))) {
+        throw new JettisonError('USAGE', `invalid --compression-level "${o.compressionLevel}": expected 1-${compression === 'zstd' ? 19 : 9}`);
+      }
       const g = globals();
       const config = await resolveRegistryConfig(g, io.env);
       const store = openStore(resolveRoot({ root: g.root, cwd: io.cwd }, io.env), io.env);
@@ -25,9 +36,15 @@ export const register: RegisterCommand = (program: Command, io: CliIO, globals: 
       const display = new TransferDisplay(
         io.stdout,
         (e) => (e.action === 'done' ? 'Pushed' : e.action === 'exists' ? 'Layer already exists' : e.action === 'mounted' ? 'Mounted' : undefined),
-        (e) => (e.action === 'uploading' ? 'Pushing' : e.action === 'retrying' ? 'Retrying' : 'Waiting'),
+        (e) => (e.action === 'uploading' ? 'Pushing' : e.action === 'compressing' ? 'Preparing' : e.action === 'retrying' ? 'Retrying' : 'Waiting'),
       );
-      const result = await pushImage(ref, { store, config, onProgress: o.quiet ? undefined : display.onEvent });
+      const result = await pushImage(ref, {
+        store,
+        config,
+        compression,
+        ...(level !== undefined ? { compressionLevel: level } : {}),
+        onProgress: o.quiet ? undefined : display.onEvent,
+      });
       if (o.quiet) {
         io.stdout.write(`${result.digest}\n`);
         return;

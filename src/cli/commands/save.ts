@@ -1,6 +1,7 @@
 /**
  * `jettison save [-o FILE] [--format docker|oci] IMAGE…`: images as a docker archive (default; a
- * tar `docker load` and `podman load` accept) or an OCI layout. Where it goes: no -o (or -o -) →
+ * tar `docker load` and `podman load` accept; layers uncompressed, as docker save writes them) or an
+ * OCI layout (blobs as stored: built layers uncompressed, pulled ones as pulled). Where it goes: no -o (or -o -) →
  * a tar on stdout (refused on a terminal, as Docker does); --format oci with -o naming an existing
  * directory or a path not ending in .tar → a layout directory (merged into an existing layout);
  * otherwise a tar file, written to a temp file beside it and renamed when complete.
@@ -48,7 +49,7 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
     .description('save images to a docker archive or an OCI layout')
     .argument('<image...>', 'image names or IDs')
     .option('-o, --output <path>', 'write to a file (or, for --format oci, a directory) instead of stdout')
-    .option('--format <format>', 'docker (archive for docker/podman load) or oci (image layout)', 'docker')
+    .option('--format <format>', 'docker (archive for docker/podman load; layers uncompressed) or oci (image layout; layers as stored: built layers uncompressed, pulled ones as pulled)', 'docker')
     .option('--platform <os/arch[/variant]>', 'docker format: which image of a multi-platform index (default: this host)')
     .action(async (names: string[], flags: SaveFlags) => {
       if (flags.format !== 'docker' && flags.format !== 'oci') {
