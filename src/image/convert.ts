@@ -4,7 +4,7 @@
  * half (compressing a stored layer, remembering the result) is src/store/variants.ts.
  */
 import { JettisonError } from '../errors.ts';
-import { compressionOf, layerMediaType, type Compression } from './compression.ts';
+import { layerMediaType, type Compression } from './compression.ts';
 import { parseManifestOrIndex } from './manifest.ts';
 import { MediaType, type Descriptor, type Digest } from './types.ts';
 
@@ -28,15 +28,6 @@ export function compressedLayerMediaType(mediaType: string, compression: Compres
   if (mediaType === OCI_NONDIST_TAR) return `${OCI_NONDIST_TAR}+${compression}`;
   if (compression === 'gzip') return MediaType.DockerLayerGzip;
   throw new JettisonError('UNSUPPORTED', `zstd compression needs an OCI manifest: Docker schema 2 has no zstd layer type (${mediaType})`);
-}
-
-/** True when `mediaType` is a layer compressed with `compression` (unknown types: false). */
-export function hasCompression(mediaType: string, compression: Compression): boolean {
-  try {
-    return compressionOf(mediaType) === compression;
-  } catch {
-    return false;
-  }
 }
 
 /**
