@@ -48,25 +48,17 @@ function tap(counter: DigestCounter): Transform {
  */
 export async function encodeLayer(tar: Readable, opts: EncodeLayerOptions, store: ContentStore): Promise<EncodedLayer> {
   const mediaType = layerMediaType(opts.compression);
-  if (opts.compression === 'none') {
-    // Uncompressed: the blob is the tar, so the store's own hash is the diffID (one pass, no copies).
-    let stored: Descriptor;
-    try {
-      stored = await store.ingest(tar, { mediaType });
-    } catch (err) {
-      tar.destroy();
-      throw err;
-    }
-    return { descriptor: { mediaType, digest: stored.digest, size: stored.size }, diffID: stored.digest };
-  }
+  // Uncompressed, the blob is the tar: the store's own hash is the diffID (no compressor, no extra hashing).
+  const plain = opts.compression === 'none';
   const raw = new DigestCounter();
   const blob = new DigestCounter();
-  const compressor = createCompressor(opts.compression, opts.level);
   // `out` is the stream the store reads; pipeline destroys it with the error if anything upstream fails.
+  // The pipeline starts reading `tar` now (a child process's stdout not read by then is discarded).
   const out = new PassThrough();
+  const stages: NodeJS.ReadWriteStream[] = plain ? [] : [tap(raw), createCompressor(opts.compression, opts.level), tap(blob)];
   let pipeError: Error | undefined;
   const piped = new Promise<void>((resolve) => {
-    pipeline(tar, tap(raw), compressor, tap(blob), out, (err) => {
+    pipeline([tar, ...stages, out], (err) => {
       if (err) pipeError = err;
       resolve();
     });
@@ -81,6 +73,7 @@ export async function encodeLayer(tar: Readable, opts: EncodeLayerOptions, store
   }
   await piped;
   if (pipeError) throw pipeError;
+  if (plain) return { descriptor: { mediaType, digest: stored.digest, size: stored.size }, diffID: stored.digest };
   const digest = blob.digest();
   if (stored.digest !== digest || stored.size !== blob.size) {
     throw new JettisonError(

@@ -1,14 +1,14 @@
 /**
  * Helpers for the registry tests: temporary stores, small synthetic images (real tar layers made
- * with the `tar` command, gzip-compressed by the layer codec), and unpacking an image's layers into a
- * directory to compare file trees.
+ * with the `tar` command, gzip-compressed by the layer codec unless asked otherwise), and unpacking
+ * an image's layers into a directory to compare file trees.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, lstat, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { encodeLayer } from '../../../src/image/layer.ts';
+import { encodeLayer, type Compression } from '../../../src/image/layer.ts';
 import { hostPlatform } from '../../../src/image/platform.ts';
 import type { Descriptor, ImageConfig } from '../../../src/image/types.ts';
 import { openStore } from '../../../src/store/index.ts';
@@ -49,14 +49,17 @@ export interface TestImage {
   layers: Descriptor[];
 }
 
-/** Stores an image of one layer per entry of `layers` and points `name` at it. */
-export async function makeImage(store: ContentStore, name: string, layers: Record<string, string | Buffer>[]): Promise<TestImage> {
+/**
+ * Stores an image of one layer per entry of `layers` and points `name` at it. Layers are gzip blobs
+ * (as pulled images have them) unless `compression` says otherwise ('none': as builds store them).
+ */
+export async function makeImage(store: ContentStore, name: string, layers: Record<string, string | Buffer>[], compression: Compression = 'gzip'): Promise<TestImage> {
   const descs: Descriptor[] = [];
   const diffIds: string[] = [];
   for (const files of layers) {
     const tar = await tarOf(files);
     try {
-      const [enc] = await Promise.all([encodeLayer(tar.stream, { compression: 'gzip' }, store), tar.done]);
+      const [enc] = await Promise.all([encodeLayer(tar.stream, { compression }, store), tar.done]);
       descs.push(enc.descriptor);
       diffIds.push(enc.diffID);
     } finally {
@@ -76,13 +79,13 @@ export async function makeImage(store: ContentStore, name: string, layers: Recor
   return { name: out.name as string, manifest: out.manifest, config: out.config, layers: descs };
 }
 
-/** Extracts layers (gzip tars, no whiteouts) in order into `dir` with the `tar` command. */
+/** Extracts layers (tars, gzip or plain: GNU tar tells them apart; no whiteouts) in order into `dir` with the `tar` command. */
 export async function unpackLayers(store: ContentStore, layers: Descriptor[], dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const l of layers) {
     const path = await store.pathOf(l.digest);
     await new Promise<void>((resolve, reject) => {
-      const child = spawn('tar', ['-C', dir, '--no-same-owner', '-xzf', path], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn('tar', ['-C', dir, '--no-same-owner', '-xf', path], { stdio: ['ignore', 'ignore', 'inherit'] });
       child.on('error', reject);
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tar -x exited ${code}`))));
     });
