@@ -8,7 +8,7 @@
  * A result is the list of layers of the resulting file system (base first): the cache stores exactly that.
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, lchown, mkdir, mkdtemp, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lchown, mkdir, mkdtemp, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { join, posix } from 'node:path';
@@ -89,6 +89,9 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
 
   /** Writes a snapshot's changes as a layer; keeps an overlay upper dir as the unpacked form of that layer. */
   async function commitLayer(commit: Commit): Promise<LayerResult | null> {
+    // An empty upper dir is an empty layer: no tar, no xattr read. (The upper root itself is never
+    // opaque: nothing can remove "/".)
+    if (commit.kind === 'overlay-upper' && (await readdir(commit.upperDir)).length === 0) return null;
     const source: LayerSource = commit.kind === 'overlay-upper' ? { type: 'overlay', upper: commit.upperDir } : { type: 'diff', lower: commit.lowerDir, upper: commit.upperDir };
     const tar = writeLayerTar(source, deps.sourceDateEpoch !== undefined ? { sourceDateEpoch: deps.sourceDateEpoch } : {});
     const encoded = await encodeLayer(tar, { compression: deps.compression }, store);

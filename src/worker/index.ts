@@ -13,7 +13,8 @@
  * is named by its owner process; createWorker cleans those whose process is gone (mounts, containers, dirs).
  * The snapshotter is overlayfs when an overlay can be mounted in the state dir, else a copy fallback;
  * JETTISON_SNAPSHOTTER=overlay|copy (or the option) forces one. The runtime (runc, crun) is found and
- * probed on first use; the `runtime` option (CLI --runtime) picks one.
+ * probed on first use; the `runtime` option (CLI --runtime) picks one. Passed probes are remembered in
+ * probes.json (see probe-cache.ts) until the kernel, the boot or the runtime binary changes.
  */
 import { copyFile, chown, lstat, mkdir, readdir, rm, rmdir, stat, writeFile, chmod } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -28,6 +29,7 @@ import { CopySnapshotter } from './snapshot/copy.ts';
 import { OverlaySnapshotter, probeOverlay } from './snapshot/overlay.ts';
 import type { Commit, Snapshot, Snapshotter, SnapshotterName } from './snapshot/types.ts';
 import { detectRuntime } from './runtime/detect.ts';
+import { ProbeCache } from './probe-cache.ts';
 import { deleteContainer, runContainer, type Runtime } from './runtime/run.ts';
 import { buildSpec, type NetworkMode, type OciMount } from './runtime/spec.ts';
 import { resolveUser, type ResolvedUser } from './runtime/user.ts';
@@ -175,6 +177,7 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const stateDir = join(resolve(opts.root), 'worker');
   for (const d of ['snapshots', 'exec', 'cache', 'runtime', 'probe']) await mkdir(join(stateDir, d), { recursive: true, mode: 0o700 });
   await cleanStale(stateDir);
+  const probes = new ProbeCache(stateDir, join(stateDir, 'probe'));
   let name: SnapshotterName;
   let reason: string;
   const forced = opts.snapshotter ?? envSnapshotter(opts.env ?? process.env);
@@ -182,11 +185,13 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
     name = forced;
     reason = opts.snapshotter ? 'chosen by option' : 'forced by JETTISON_SNAPSHOTTER';
   } else {
-    const why = await probeOverlay(join(stateDir, 'probe'));
+    const key = probes.overlayKey();
+    const why = (await probes.passed('overlay', key)) ? undefined : await probeOverlay(join(stateDir, 'probe'));
+    if (why === undefined) await probes.remember('overlay', key);
     name = why === undefined ? 'overlay' : 'copy';
     reason = why === undefined ? 'overlayfs works' : `overlayfs cannot be mounted here (${why})`;
   }
-  return new WorkerImpl(stateDir, name, reason, opts.runtime);
+  return new WorkerImpl(stateDir, name, reason, opts.runtime, probes);
 }
 
 class WorkerImpl implements Worker {
@@ -197,8 +202,10 @@ class WorkerImpl implements Worker {
   private readonly runtimeChoice: string | undefined;
   private runtimePromise: Promise<Runtime> | undefined;
   private readonly live = new Set<Snapshot>();
+  private readonly probes: ProbeCache;
 
-  constructor(stateDir: string, name: SnapshotterName, reason: string, runtime: string | undefined) {
+  constructor(stateDir: string, name: SnapshotterName, reason: string, runtime: string | undefined, probes: ProbeCache) {
+    this.probes = probes;
     this.stateDir = stateDir;
     this.snapshotter = name;
     this.snapshotterReason = reason;
@@ -211,7 +218,7 @@ class WorkerImpl implements Worker {
       const stateRoot = (n: string) => join(this.stateDir, 'runtime', n);
       this.runtimePromise = (async () => {
         // The state root depends on the runtime; probe with a per-name root.
-        const rt = await detectRuntime(this.runtimeChoice, stateRoot('probe'), join(this.stateDir, 'probe'));
+        const rt = await detectRuntime(this.runtimeChoice, stateRoot('probe'), join(this.stateDir, 'probe'), undefined, this.probes);
         const final = { ...rt, stateRoot: stateRoot(rt.name) };
         await mkdir(final.stateRoot, { recursive: true, mode: 0o700 });
         return final;

@@ -3,6 +3,7 @@
  * probed once per process by running a real container (a root of read-only binds of the host's /usr,
  * /bin, /lib… running `true`), because an installed runtime may still fail (crun 1.8.1 on hybrid
  * cgroups). The first that works wins, runc first; an explicit choice that fails is an error saying why.
+ * With a ProbeCache a runtime that passed before (same binary, kernel and boot) is not probed again.
  */
 import { accessSync, constants, existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { JettisonError } from '../../errors.ts';
 import { buildSpec, type OciMount } from './spec.ts';
 import { runContainer, type Runtime } from './run.ts';
 import { newOwnerToken } from '../../util/owner.ts';
+import type { ProbeCache } from '../probe-cache.ts';
 
 export const KNOWN_RUNTIMES = ['runc', 'crun'] as const;
 
@@ -103,15 +105,27 @@ async function doProbe(rt: Runtime, scratchDir: string): Promise<string | undefi
   }
 }
 
+/** probeRuntime, skipped when `cache` says this binary passed before; a pass is remembered there. */
+async function probeOrRecall(rt: Runtime, scratchDir: string, cache: ProbeCache | undefined): Promise<string | undefined> {
+  const name = `runtime:${rt.path}`;
+  const key = cache?.runtimeKey(rt.path);
+  if (cache && (await cache.passed(name, key))) return undefined;
+  const why = await probeRuntime(rt, scratchDir);
+  if (why === undefined) await cache?.remember(name, key);
+  return why;
+}
+
 /**
  * The runtime to use. `choice` is a name (runc, crun) or a path; without it every known runtime on
  * PATH is probed and the first that works is taken. `pathEnv` replaces $PATH (and the sbin fallback).
+ * `cache` remembers passed probes across processes.
  */
 export async function detectRuntime(
   choice: string | undefined,
   stateRoot: string,
   scratchDir: string,
   pathEnv?: string,
+  cache?: ProbeCache,
 ): Promise<Runtime> {
   if (choice) {
     const path = findOnPath(choice, pathEnv);
@@ -119,7 +133,7 @@ export async function detectRuntime(
       throw new JettisonError('RUNTIME_NOT_FOUND', `OCI runtime ${choice} not found on PATH${choice === 'runc' || choice === 'crun' ? ` (install it: apt-get install ${choice})` : ''}`);
     }
     const rt = { name: basename(path), path, stateRoot };
-    const why = await probeRuntime(rt, scratchDir);
+    const why = await probeOrRecall(rt, scratchDir, cache);
     if (why !== undefined) throw new JettisonError('RUNTIME_BROKEN', `OCI runtime ${path} cannot run containers here: ${why}`);
     return rt;
   }
@@ -130,7 +144,7 @@ export async function detectRuntime(
   const failures: string[] = [];
   for (const f of found) {
     const rt = { name: f.n, path: f.path!, stateRoot };
-    const why = await probeRuntime(rt, scratchDir);
+    const why = await probeOrRecall(rt, scratchDir, cache);
     if (why === undefined) return rt;
     failures.push(`${f.path}: ${why}`);
   }
