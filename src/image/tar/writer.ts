@@ -8,7 +8,9 @@
  *    containerd's fs.Changes does), with whiteouts for deletions and the parents of every change.
  * Entries are sorted by the byte order of their paths (parents come first), hard links become
  * link entries to the first name, ids are numeric, mtimes are clamped to `sourceDateEpoch`.
- * Only metadata is collected up front; file contents are read as the tar is consumed.
+ * Nothing is collected up front: the tree is walked one directory at a time, in output order, as the
+ * tar is consumed, so memory depends on the widest directory, not on the number of files (the
+ * extended attributes of the paths that have any are read first, by one getfattr process).
  */
 import { constants, type BigIntStats } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
@@ -37,15 +39,32 @@ type XattrTree = Map<string, Map<string, Buffer>>;
 
 interface Item {
   rel: string;
-  key: Buffer;
   kind: 'path' | 'whiteout' | 'opaque';
   /** For 'path' items: where to read it from. */
   abs?: string;
   st?: BigIntStats;
-  xattrs?: Map<string, Buffer>;
+}
+
+/**
+ * One child of a directory, in output order. A directory child appears twice: as its own entry (key
+ * "name") and as the block of everything below it (key "name/"). Sorting a directory's children by
+ * these keys' bytes and expanding each block in place gives the byte order of the full paths: no
+ * sibling's name can sort between "name/" and the paths that start with it.
+ */
+interface Child {
+  key: Buffer;
+  item?: Item;
+  /** For blocks: the directory's path relative to the root. */
+  block?: string;
+  /** diff sources: the block is a whole upper subtree (an added directory), not a comparison. */
+  added?: boolean;
+  /** diff sources: an unchanged directory, written only when something below it changed. */
+  conditional?: boolean;
 }
 
 const READ_CHUNK = 256 * 1024;
+/** lstat calls in flight while listing one directory (the cost is the thread pool's round trip). */
+const STAT_BATCH = 64;
 
 function entryType(st: BigIntStats): EntryType | undefined {
   if (st.isFile()) return 'file';
@@ -68,15 +87,6 @@ function childRel(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;
 }
 
-function parentRel(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
-}
-
-function baseName(rel: string): string {
-  return rel.slice(rel.lastIndexOf('/') + 1);
-}
-
 function filterXattrs(x: Map<string, Buffer> | undefined): Map<string, Buffer> | undefined {
   if (!x) return undefined;
   const out = new Map<string, Buffer>();
@@ -96,64 +106,63 @@ function xattrsEqual(a: Map<string, Buffer> | undefined, b: Map<string, Buffer> 
   return true;
 }
 
-function pathItem(rel: string, abs: string, st: BigIntStats, xt: XattrTree | undefined): Item {
-  return { rel, key: Buffer.from(rel), kind: 'path', abs, st, xattrs: filterXattrs(xt?.get(abs)) };
+function byKey(a: Child, b: Child): number {
+  return Buffer.compare(a.key, b.key);
 }
 
-/** Every entry under `root`/`rel` (rel itself excluded), depth first. */
-async function walk(root: string, rel: string, visit: (rel: string, abs: string, st: BigIntStats) => Promise<boolean | void>): Promise<void> {
-  const names = await readdir(rel === '' ? root : join(root, rel));
-  const stats = await Promise.all(names.map((name) => lstat(join(root, childRel(rel, name)), { bigint: true })));
+/** lstat of every name in `dir`, STAT_BATCH at a time. */
+async function lstatAll(dir: string, names: string[]): Promise<BigIntStats[]> {
+  const out: BigIntStats[] = new Array(names.length);
+  for (let i = 0; i < names.length; i += STAT_BATCH) {
+    const batch = names.slice(i, i + STAT_BATCH);
+    const stats = await Promise.all(batch.map((name) => lstat(join(dir, name), { bigint: true })));
+    for (let j = 0; j < stats.length; j++) out[i + j] = stats[j];
+  }
+  return out;
+}
+
+/** Adds a path's entry (and, for a directory, its block) to a directory's children. */
+function addPath(children: Child[], name: string, rel: string, abs: string, st: BigIntStats, extra: { added?: boolean; conditional?: boolean } = {}): void {
+  children.push({ key: Buffer.from(name), item: { rel, kind: 'path', abs, st }, ...(extra.conditional ? { conditional: true } : {}) });
+  if (st.isDirectory()) children.push({ key: Buffer.from(`${name}/`), block: rel, ...(extra.added ? { added: true } : {}) });
+}
+
+function addWhiteout(children: Child[], dirRel: string, name: string): void {
+  const wh = WHITEOUT_PREFIX + name;
+  children.push({ key: Buffer.from(wh), item: { rel: childRel(dirRel, wh), kind: 'whiteout' } });
+}
+
+/** A directory's children (of a `dir` or `overlay` source), in output order. */
+async function dirChildren(root: string, rel: string, overlay: boolean, xt: XattrTree | undefined): Promise<Child[]> {
+  const dir = rel === '' ? root : join(root, rel);
+  const names = await readdir(dir);
+  const stats = await lstatAll(dir, names);
+  const children: Child[] = [];
   for (let i = 0; i < names.length; i++) {
-    const r = childRel(rel, names[i]);
-    const abs = join(root, r);
     const st = stats[i];
-    const descend = await visit(r, abs, st);
-    if (st.isDirectory() && descend !== false) await walk(root, r, visit);
-  }
-}
-
-async function planDir(root: string, overlay: boolean): Promise<Item[]> {
-  const items: Item[] = [];
-  await walk(root, '', async (rel, abs, st) => {
-    if (entryType(st) === undefined) return;
-    if (overlay && st.isCharacterDevice() && st.rdev === 0n) {
-      const wh = childRel(parentRel(rel), WHITEOUT_PREFIX + baseName(rel));
-      items.push({ rel: wh, key: Buffer.from(wh), kind: 'whiteout' });
-      return;
-    }
-    items.push(pathItem(rel, abs, st, undefined));
-  });
-  return items;
-}
-
-/** Attaches xattrs to walked items; in an overlay upper dir, adds the opaque markers they imply. */
-function attachXattrs(items: Item[], xt: XattrTree, overlay: boolean): Item[] {
-  const markers: Item[] = [];
-  for (const item of items) {
-    if (item.kind !== 'path') continue;
-    const x = xt.get(item.abs!);
-    if (!x) continue;
-    item.xattrs = filterXattrs(x);
-    if (overlay) {
-      for (const k of ['redirect', 'metacopy']) {
-        if (x.has(`trusted.overlay.${k}`) || x.has(`user.overlay.${k}`)) {
-          throw new JettisonError(
-            'OVERLAY_UNSUPPORTED',
-            `${item.abs}: has overlay ${k} metadata, so the upper dir alone does not hold its content; mount with redirect_dir=off,metacopy=off or use a diff source`,
-          );
-        }
-      }
-    }
-    if (overlay && item.st!.isDirectory()) {
-      const opaque = x.get('trusted.overlay.opaque') ?? x.get('user.overlay.opaque');
-      if (opaque && opaque.toString() === 'y') {
-        const m = childRel(item.rel, OPAQUE_MARKER);
-        markers.push({ rel: m, key: Buffer.from(m), kind: 'opaque' });
-      }
+    if (entryType(st) === undefined) continue;
+    if (overlay && st.isCharacterDevice() && st.rdev === 0n) addWhiteout(children, rel, names[i]);
+    else {
+      const r = childRel(rel, names[i]);
+      addPath(children, names[i], r, join(root, r), st);
     }
   }
-  return items.concat(markers);
+  if (overlay && rel !== '') {
+    const x = xt?.get(dir);
+    const opaque = x?.get('trusted.overlay.opaque') ?? x?.get('user.overlay.opaque');
+    if (opaque && opaque.toString() === 'y') {
+      children.push({ key: Buffer.from(OPAQUE_MARKER), item: { rel: childRel(rel, OPAQUE_MARKER), kind: 'opaque' } });
+    }
+  }
+  return children.sort(byKey);
+}
+
+/** Every entry below `rel` of a `dir` or `overlay` source, sorted by path bytes; one directory listed at a time. */
+async function* dirItems(root: string, rel: string, overlay: boolean, xt: XattrTree | undefined): AsyncGenerator<Item> {
+  for (const c of await dirChildren(root, rel, overlay, xt)) {
+    if (c.block !== undefined) yield* dirItems(root, c.block, overlay, xt);
+    else yield c.item!;
+  }
 }
 
 async function sameContent(a: string, b: string, size: bigint): Promise<boolean> {
@@ -193,78 +202,124 @@ async function unchanged(labs: string, uabs: string, l: BigIntStats, u: BigIntSt
   return l.mtimeNs === u.mtimeNs;
 }
 
-async function planDiff(lower: string, upper: string, lx: XattrTree | undefined, ux: XattrTree | undefined): Promise<Item[]> {
-  const items: Item[] = [];
-  const addTree = async (rel: string, abs: string, st: BigIntStats) => {
-    if (entryType(st) === undefined) return;
-    items.push(pathItem(rel, abs, st, ux));
-    if (st.isDirectory()) {
-      await walk(upper, rel, async (r, a, s) => {
-        if (entryType(s) !== undefined) items.push(pathItem(r, a, s, ux));
-      });
-    }
-  };
-  const diffDir = async (rel: string) => {
-    const lnames = new Set(await readdir(rel === '' ? lower : join(lower, rel)));
-    const unames = await readdir(rel === '' ? upper : join(upper, rel));
-    const seen = new Set<string>();
-    for (const name of unames) {
-      seen.add(name);
+/**
+ * The changes from `lower` to `upper` (containerd's fs.Changes), sorted by path bytes, compared one
+ * directory at a time: additions (whole subtrees for added directories), modifications, whiteouts for
+ * deletions, and the parent directories of every change (their metadata as in upper), so the layer
+ * stands on its own as an overlayfs lowerdir. An unchanged directory is written only when something
+ * below it changed, which is found out (and remembered per directory) before its entry is written.
+ */
+class DiffWalk {
+  private readonly lower: string;
+  private readonly upper: string;
+  private readonly lx: XattrTree | undefined;
+  private readonly ux: XattrTree | undefined;
+  /** Unchanged directories known to hold changes below them, or not. */
+  private readonly changed = new Map<string, boolean>();
+
+  constructor(lower: string, upper: string, lx: XattrTree | undefined, ux: XattrTree | undefined) {
+    this.lower = lower;
+    this.upper = upper;
+    this.lx = lx;
+    this.ux = ux;
+  }
+
+  private async children(rel: string): Promise<Child[]> {
+    const ldir = rel === '' ? this.lower : join(this.lower, rel);
+    const udir = rel === '' ? this.upper : join(this.upper, rel);
+    const [lnames, unames] = await Promise.all([readdir(ldir), readdir(udir)]);
+    const inLower = new Set(lnames);
+    const inUpper = new Set(unames);
+    const both = unames.filter((n) => inLower.has(n));
+    const [ustats, lstats] = await Promise.all([lstatAll(udir, unames), lstatAll(ldir, both)]);
+    const lstatOf = new Map<string, BigIntStats>();
+    both.forEach((n, i) => lstatOf.set(n, lstats[i]));
+    const children: Child[] = [];
+    for (let i = 0; i < unames.length; i++) {
+      const name = unames[i];
+      const ust = ustats[i];
       const r = childRel(rel, name);
-      const uabs = join(upper, r);
-      const ust = await lstat(uabs, { bigint: true });
-      if (!lnames.has(name)) {
-        await addTree(r, uabs, ust);
+      const uabs = join(this.upper, r);
+      const lst = lstatOf.get(name);
+      if (!lst || entryType(lst) !== entryType(ust)) {
+        if (entryType(ust) !== undefined) addPath(children, name, r, uabs, ust, { added: true });
         continue;
       }
-      const labs = join(lower, r);
-      const lst = await lstat(labs, { bigint: true });
-      if (entryType(lst) !== entryType(ust)) {
-        await addTree(r, uabs, ust);
+      const labs = join(this.lower, r);
+      const same = await unchanged(labs, uabs, lst, ust, this.lx?.get(labs), this.ux?.get(uabs));
+      if (entryType(ust) === undefined) continue;
+      if (ust.isDirectory()) addPath(children, name, r, uabs, ust, same ? { conditional: true } : {});
+      else if (!same) addPath(children, name, r, uabs, ust);
+    }
+    for (const name of lnames) if (!inUpper.has(name)) addWhiteout(children, rel, name);
+    return children.sort(byKey);
+  }
+
+  /** Whether anything below the unchanged directory `rel` changed (the walk stops at the first change). */
+  private async changedBelow(rel: string): Promise<boolean> {
+    let known = this.changed.get(rel);
+    if (known === undefined) {
+      known = false;
+      for await (const _ of this.items(rel)) {
+        known = true;
+        break;
+      }
+      this.changed.set(rel, known);
+    }
+    return known;
+  }
+
+  /** The changes below `rel`, in output order. */
+  async *items(rel: string): AsyncGenerator<Item> {
+    let skipped: string | undefined;
+    for (const c of await this.children(rel)) {
+      if (c.block !== undefined) {
+        if (c.block === skipped) continue;
+        if (c.added) yield* dirItems(this.upper, c.block, false, undefined);
+        else yield* this.items(c.block);
         continue;
       }
-      if (!(await unchanged(labs, uabs, lst, ust, lx?.get(labs), ux?.get(uabs)))) {
-        if (entryType(ust) !== undefined) items.push(pathItem(r, uabs, ust, ux));
+      if (c.conditional && !(await this.changedBelow(c.item!.rel))) {
+        skipped = c.item!.rel;
+        continue;
       }
-      if (ust.isDirectory()) await diffDir(r);
-    }
-    for (const name of lnames) {
-      if (seen.has(name)) continue;
-      const wh = childRel(rel, WHITEOUT_PREFIX + name);
-      items.push({ rel: wh, key: Buffer.from(wh), kind: 'whiteout' });
-    }
-  };
-  await diffDir('');
-  // Every change carries its parent directories (their metadata, as in upper), so the layer stands
-  // on its own as an overlayfs lowerdir.
-  const have = new Set(items.map((i) => i.rel));
-  const parents: Item[] = [];
-  for (const item of items) {
-    for (let p = parentRel(item.rel); p !== '' && !have.has(p); p = parentRel(p)) {
-      have.add(p);
-      const abs = join(upper, p);
-      parents.push(pathItem(p, abs, await lstat(abs, { bigint: true }), ux));
+      yield c.item!;
     }
   }
-  return items.concat(parents);
 }
 
-async function plan(source: LayerSource, opts: WriteLayerOptions): Promise<Item[]> {
+/**
+ * The items of a source in output order, with their extended attributes (overlay's own dropped; an
+ * overlay upper dir's redirect/metacopy metadata refused: the upper dir alone does not hold the content).
+ */
+async function* items(source: LayerSource, opts: WriteLayerOptions): AsyncGenerator<{ item: Item; xattrs: Map<string, Buffer> | undefined }> {
   const useXattrs = opts.xattrs !== false || source.type === 'overlay';
-  let items: Item[];
+  let walk: AsyncGenerator<Item>;
+  let xt: XattrTree | undefined;
   if (source.type === 'diff') {
     const [lx, ux] = useXattrs ? await Promise.all([readXattrTree(source.lower), readXattrTree(source.upper)]) : [undefined, undefined];
-    items = await planDiff(source.lower, source.upper, lx, ux);
+    xt = ux;
+    walk = new DiffWalk(source.lower, source.upper, lx, ux).items('');
   } else {
+    // one getfattr process reads the tree's xattrs (only paths that have any are kept)
     const root = source.type === 'dir' ? source.dir : source.upper;
-    const overlay = source.type === 'overlay';
-    // one getfattr process reads the tree's xattrs while we walk it
-    const [xt, walked] = await Promise.all([useXattrs ? readXattrTree(root) : undefined, planDir(root, overlay)]);
-    items = xt ? attachXattrs(walked, xt, overlay) : walked;
-    if (opts.xattrs === false) for (const i of items) i.xattrs = undefined;
+    xt = useXattrs ? await readXattrTree(root) : undefined;
+    walk = dirItems(root, '', source.type === 'overlay', xt);
   }
-  items.sort((a, b) => Buffer.compare(a.key, b.key));
-  return items;
+  for await (const item of walk) {
+    const x = item.kind === 'path' ? xt?.get(item.abs!) : undefined;
+    if (x && source.type === 'overlay') {
+      for (const k of ['redirect', 'metacopy']) {
+        if (x.has(`trusted.overlay.${k}`) || x.has(`user.overlay.${k}`)) {
+          throw new JettisonError(
+            'OVERLAY_UNSUPPORTED',
+            `${item.abs}: has overlay ${k} metadata, so the upper dir alone does not hold its content; mount with redirect_dir=off,metacopy=off or use a diff source`,
+          );
+        }
+      }
+    }
+    yield { item, xattrs: opts.xattrs === false ? undefined : filterXattrs(x) };
+  }
 }
 
 function clamp(ns: bigint, opts: WriteLayerOptions): bigint {
@@ -273,7 +328,7 @@ function clamp(ns: bigint, opts: WriteLayerOptions): bigint {
   return ns > max ? max : ns;
 }
 
-function headerOf(item: Item, st: BigIntStats, opts: WriteLayerOptions): TarHeader {
+function headerOf(item: Item, st: BigIntStats, xattrs: Map<string, Buffer> | undefined, opts: WriteLayerOptions): TarHeader {
   const type = entryType(st)!;
   return {
     path: item.rel,
@@ -286,26 +341,44 @@ function headerOf(item: Item, st: BigIntStats, opts: WriteLayerOptions): TarHead
     linkname: '',
     devmajor: type === 'char' || type === 'block' ? devMajor(st.rdev) : 0,
     devminor: type === 'char' || type === 'block' ? devMinor(st.rdev) : 0,
-    xattrs: item.xattrs ?? new Map(),
+    xattrs: xattrs ?? new Map(),
   };
 }
 
-async function* fileContent(abs: string, item: Item, opts: WriteLayerOptions): AsyncGenerator<Buffer> {
+/** Files up to this size go out as one chunk: header, content and padding. */
+const SMALL_FILE = 64 * 1024;
+
+async function* fileContent(abs: string, item: Item, xattrs: Map<string, Buffer> | undefined, opts: WriteLayerOptions): AsyncGenerator<Buffer> {
   const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = await fh.stat({ bigint: true });
     if (!st.isFile() || st.ino !== item.st!.ino) throw new JettisonError('FILE_CHANGED', `${abs}: changed while the layer was being written`);
-    const header = headerOf(item, st, opts);
-    yield encodeHeader(header);
-    let left = header.size;
+    const header = encodeHeader(headerOf(item, st, xattrs, opts));
+    const size = Number(st.size);
+    const pad = padding(size);
+    const shrank = () => new JettisonError('FILE_CHANGED', `${abs}: file shrank while the layer was being written`);
+    if (size <= SMALL_FILE) {
+      const out = Buffer.allocUnsafe(header.length + size + pad);
+      header.copy(out, 0);
+      let at = header.length;
+      while (at < header.length + size) {
+        const { bytesRead } = await fh.read(out, at, header.length + size - at, null);
+        if (bytesRead === 0) throw shrank();
+        at += bytesRead;
+      }
+      out.fill(0, at);
+      yield out;
+      return;
+    }
+    yield header;
+    let left = size;
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) throw new JettisonError('FILE_CHANGED', `${abs}: file shrank while the layer was being written`);
+      if (bytesRead === 0) throw shrank();
       left -= bytesRead;
       yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     }
-    const pad = padding(header.size);
     if (pad) yield Buffer.alloc(pad);
   } finally {
     await fh.close();
@@ -313,9 +386,8 @@ async function* fileContent(abs: string, item: Item, opts: WriteLayerOptions): A
 }
 
 async function* generate(source: LayerSource, opts: WriteLayerOptions): AsyncGenerator<Buffer> {
-  const items = await plan(source, opts);
-  const firstName = new Map<string, string>(); // dev:ino → first path written
-  for (const item of items) {
+  const firstName = new Map<string, string>(); // dev:ino → first path written (files with several links only)
+  for await (const { item, xattrs } of items(source, opts)) {
     if (item.kind !== 'path') {
       yield encodeHeader({
         path: item.rel,
@@ -337,16 +409,16 @@ async function* generate(source: LayerSource, opts: WriteLayerOptions): AsyncGen
       const id = `${st.dev}:${st.ino}`;
       const first = firstName.get(id);
       if (first !== undefined) {
-        yield encodeHeader({ ...headerOf(item, st, opts), type: 'hardlink', size: 0, linkname: first, devmajor: 0, devminor: 0, xattrs: new Map() });
+        yield encodeHeader({ ...headerOf(item, st, xattrs, opts), type: 'hardlink', size: 0, linkname: first, devmajor: 0, devminor: 0, xattrs: new Map() });
         continue;
       }
       firstName.set(id, item.rel);
     }
     if (st.isFile()) {
-      yield* fileContent(item.abs!, item, opts);
+      yield* fileContent(item.abs!, item, xattrs, opts);
       continue;
     }
-    const header = headerOf(item, st, opts);
+    const header = headerOf(item, st, xattrs, opts);
     if (header.type === 'symlink') header.linkname = await readlink(item.abs!);
     yield encodeHeader(header);
   }
