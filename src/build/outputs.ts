@@ -147,7 +147,7 @@ export async function exportImage(spec: OutputSpec, input: ExportInput): Promise
       for (const name of names) {
         const r = await pushImage(name, {
           store: input.store,
-          source: name,
+          target: input.manifest,
           config: await input.registryConfig(),
           compression: outputCompression(spec),
           ...(level !== undefined ? { compressionLevel: level } : {}),

@@ -33,6 +33,8 @@ export interface PushOptions extends TransferOptions {
   store: ContentStore;
   /** The local image to push (a store ref name as users type it); default: the destination itself. */
   source?: string;
+  /** The manifest or index to push, when it is not named by a ref (wins over `source`). */
+  target?: Descriptor;
   /**
    * A repository of the destination registry that already holds the blobs ("ns/base" or
    * "host/ns/base"): they are mounted from it rather than uploaded.
@@ -103,9 +105,8 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
   const { store, onProgress } = opts;
   const config = opts.config ?? (await resolveRegistryConfig({}, process.env));
   const sourceName = opts.source ? normalizeReference(opts.source) : name;
-  const record = await store.getRef(sourceName);
-  if (!record) throw new JettisonError('NOT_FOUND', `An image does not exist locally with the tag: ${opts.source ?? name}`);
-  const target = record.target;
+  const target = opts.target ?? (await store.getRef(sourceName))?.target;
+  if (!target) throw new JettisonError('NOT_FOUND', `An image does not exist locally with the tag: ${opts.source ?? name}`);
   const compression = opts.compression ?? 'gzip';
   if (compression !== 'none' && compression !== 'gzip' && compression !== 'zstd') {
     throw new JettisonError('USAGE', `invalid compression "${String(compression)}": expected gzip, zstd or none`);

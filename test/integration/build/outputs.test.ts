@@ -3,7 +3,8 @@
  * store, a few layers with owners, modes and a symlink) exported at once with `-o type=local`, `type=tar`,
  * `type=oci` (tar file and `tar=false` directory), `type=docker`, plus `--iidfile` and `--metadata-file`;
  * then each output is read back by an independent tool (GNU tar, skopeo) or by hashing its blobs, and
- * checked against the image in the store (`jettison inspect`).
+ * checked against the image in the store (`jettison inspect`). Compression choices are in
+ * outputs-compression.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +19,14 @@ import { cleanupDir, jettison, show, tempDir } from '../../fixtures/build/harnes
 let dir: string;
 let root: string;
 let out: string;
-let inspected: { Id: string; Descriptor: { digest: string }; RootFS: { Layers: string[] }; Config: Record<string, unknown>; RepoTags: string[] };
+let inspected: {
+  Id: string;
+  Descriptor: { digest: string };
+  RootFS: { Layers: string[] };
+  Config: Record<string, unknown>;
+  RepoTags: string[];
+  Manifest: { layers: { mediaType: string; digest: string }[] };
+};
 
 const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const skopeo = (args: string[]) => execFileSync('skopeo', ['--insecure-policy', ...args], { maxBuffer: 1 << 28 });
@@ -106,9 +114,17 @@ describe('jettison build: outputs', () => {
     assert.equal(meta['image.name'], 'docker.io/library/out:1');
   });
 
-  test('type=oci (tar): skopeo reads the same manifest, config and layers', () => {
+  test('type=image: the store keeps the layers uncompressed (each named by its diffID)', () => {
+    assert.ok(inspected.Manifest.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar'));
+    assert.deepEqual(inspected.Manifest.layers.map((l) => l.digest), inspected.RootFS.Layers);
+  });
+
+  test('type=oci (tar): skopeo reads the same config and diff_ids, the layers gzip-compressed (BuildKit\'s default)', () => {
     const raw = skopeo(['inspect', '--raw', `oci-archive:${join(out, 'oci.tar')}`]);
-    assert.equal(sha256(raw), inspected.Descriptor.digest);
+    const manifest = JSON.parse(raw.toString()) as { config: { digest: string }; layers: { mediaType: string }[] };
+    assert.notEqual(sha256(raw), inspected.Descriptor.digest, 'the exported manifest names the compressed layers');
+    assert.equal(manifest.config.digest, inspected.Id);
+    assert.ok(manifest.layers.every((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip'));
     const config = skopeo(['inspect', '--config', '--raw', `oci-archive:${join(out, 'oci.tar')}`]);
     assert.equal(sha256(config), inspected.Id);
     const parsed = JSON.parse(config.toString()) as { rootfs: { diff_ids: string[] }; config: { Labels: Record<string, string>; Cmd: string[] } };
@@ -122,12 +138,13 @@ describe('jettison build: outputs', () => {
     assert.deepEqual(JSON.parse(readFileSync(join(layout, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
     const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
     assert.equal(index.manifests.length, 1);
-    assert.equal(index.manifests[0].digest, inspected.Descriptor.digest);
+    const ociTarManifest = sha256(skopeo(['inspect', '--raw', `oci-archive:${join(out, 'oci.tar')}`]));
+    assert.equal(index.manifests[0].digest, ociTarManifest, 'the same export as the tar');
     const blobs = readdirSync(join(layout, 'blobs', 'sha256'));
     assert.ok(blobs.length >= 2 + inspected.RootFS.Layers.length, `config, manifest and layers present (${blobs.length})`);
     for (const b of blobs) assert.equal(sha256(readFileSync(join(layout, 'blobs', 'sha256', b))), `sha256:${b}`);
     const raw = skopeo(['inspect', '--raw', `oci:${layout}`]);
-    assert.equal(sha256(raw), inspected.Descriptor.digest);
+    assert.equal(sha256(raw), ociTarManifest);
   });
 
   test('type=docker: a docker archive skopeo reads, with the same config and tag', () => {
