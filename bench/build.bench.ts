@@ -1,7 +1,8 @@
 /**
- * Build benchmarks (issue 4): `jettison build` as users run it — a fresh `node src/cli/main.ts build`
- * process per build, startup included — next to BuildKit (Debian's docker.io, a warm dockerd of our
- * own) and buildah, in the same run, from the same base images (see support/builders.ts):
+ * Build benchmarks (issue 4): `jettison build` as users run it — a fresh `node bin/jettison.js build`
+ * process per build (the published bin over dist/, rebuilt first when stale), startup included —
+ * next to BuildKit (Debian's docker.io, a warm dockerd of our own) and buildah, in the same run, from
+ * the same base images (see support/builders.ts):
  *
  *   fully cached rebuild              bench/fixtures/build/cached, built once in setup, then rebuilt
  *   one edited C file in a gcc build  bench/fixtures/build/gcc on gcc:12 (Debian gcc + libc6-dev); main.c edited before each build
@@ -21,13 +22,15 @@
  * installed (`apt-get install docker.io buildah`; nothing is installed here). `node bench/build.bench.ts
  * [--runs N] [SCENARIO…]` runs them without the harness (N timed builds per row, default 3) and prints
  * the table on stdout. $JETTISON_BENCH_NODE_FLAGS adds node flags to every jettison process (e.g.
- * "--cpu-prof --cpu-prof-dir=DIR"); $JETTISON_BENCH_BUILD_JSON names a file for the table as JSON.
+ * "--cpu-prof --cpu-prof-dir=DIR"); $JETTISON_BENCH_BUILD_JSON names a file for the table as JSON;
+ * $JETTISON_BENCH_FROM=sources times `node src/cli/main.ts` instead of the bin;
+ * $JETTISON_BENCH_SCENARIOS=ID,… (what `npm run bench -- build ID…` sets) limits the scenarios.
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { busyboxRootfs, debianRootfs } from '../test/support/images.ts';
-import { buildahBuilder, buildkitBuilder, jettisonBuilder, MAIN, NODE, TOOLS, type BaseImages, type Builder, type Tool } from './support/builders.ts';
+import { buildahBuilder, buildkitBuilder, jettisonBuilder, jettisonCommand, NODE, TOOLS, type BaseImages, type Builder, type Tool } from './support/builders.ts';
 import { Comparison, type ScenarioInfo } from './support/compare.ts';
 import { editFile, generateContext } from './support/contexts.ts';
 import { mustRun, removeTree } from './support/proc.ts';
@@ -53,7 +56,8 @@ function getWorld(): Promise<World> {
   worldPromise ??= (async () => {
     const work = mkdtempSync('/var/tmp/jettison-bench-build-');
     const template = join(work, 'template-root');
-    const jettison = (args: string[]) => mustRun(NODE, [MAIN, '--root', template, ...args]);
+    const cli = await jettisonCommand(false);
+    const jettison = (args: string[]) => mustRun(NODE, [...cli, '--root', template, ...args]);
     await jettison(['import', await busyboxRootfs(), 'busybox:latest']);
     await jettison(['import', await debianRootfs({ packages: ['gcc', 'libc6-dev'] }), 'gcc:12']);
     const archive = join(work, 'base-images.tar');
@@ -239,18 +243,23 @@ function makeBenches(list: Scenario[]): Bench[] {
   return benches;
 }
 
-export const benches: Bench[] = makeBenches(scenarios);
+/** The scenarios $JETTISON_BENCH_SCENARIOS names (all when unset); an unknown id is an error. */
+function chosenScenarios(ids: string[]): Scenario[] {
+  const unknown = ids.filter((p) => !scenarios.some((s) => s.id === p));
+  if (unknown.length > 0) {
+    console.error(`unknown scenario ${unknown.join(', ')} (have: ${scenarios.map((s) => s.id).join(', ')})`);
+    process.exit(2);
+  }
+  return ids.length ? scenarios.filter((s) => ids.includes(s.id)) : scenarios;
+}
+
+export const benches: Bench[] = makeBenches(chosenScenarios((process.env.JETTISON_BENCH_SCENARIOS ?? '').split(',').filter(Boolean)));
 export default benches;
 
 // `node bench/build.bench.ts [--runs N] [SCENARIO…]`: one warm-up and N timed builds per row, the table on stdout.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '3' } } });
-  const unknown = positionals.filter((p) => !scenarios.some((s) => s.id === p));
-  if (unknown.length > 0) {
-    console.error(`unknown scenario ${unknown.join(', ')} (have: ${scenarios.map((s) => s.id).join(', ')})`);
-    process.exit(2);
-  }
-  const chosen = positionals.length ? scenarios.filter((s) => positionals.includes(s.id)) : scenarios;
+  const chosen = chosenScenarios(positionals);
   // Module load registered every scenario; a fresh comparison shows only the chosen ones.
   comparison = new Comparison();
   const own = makeBenches(chosen);

@@ -2,6 +2,9 @@
 /**
  * `npm run bench [-- NAME…] [--budget-ms N] [--check] [--json]`: runs every bench/*.bench.ts (or
  * bench/NAME.bench.ts for each NAME given) and prints name, iterations, median, p95 and goal.
+ * `npm run bench -- build SCENARIO…` runs only those build scenarios (ids as in build.bench.ts:
+ * cached, gcc-edit, steps30, …): names that are not bench files are handed to build.bench.ts through
+ * $JETTISON_BENCH_SCENARIOS.
  * A bench file exports its list as `benchmarks`, `benches` or default (see harness.ts).
  * --check exits 1 when a median misses its goal (benchmarks are noisy on shared machines, so
  * this is opt-in); --json prints the measurements as JSON instead of the table.
@@ -28,12 +31,15 @@ const { values, positionals } = parseArgs({
 const all = readdirSync(DIR)
   .filter((f) => f.endsWith('.bench.ts'))
   .sort();
-const wanted = positionals.map((p) => `${basename(p).replace(/\.bench\.ts$/, '')}.bench.ts`);
-for (const w of wanted) {
-  if (!all.includes(w)) {
-    console.error(`no benchmark file bench/${w} (have: ${all.join(', ') || 'none'})`);
+const fileOf = (p: string): string => `${basename(p).replace(/\.bench\.ts$/, '')}.bench.ts`;
+const wanted = positionals.filter((p) => all.includes(fileOf(p))).map(fileOf);
+const scenarioNames = positionals.filter((p) => !all.includes(fileOf(p)));
+if (scenarioNames.length > 0) {
+  if (!wanted.includes('build.bench.ts') || wanted.length > 1) {
+    console.error(`no benchmark file ${scenarioNames.map((n) => `bench/${fileOf(n)}`).join(', ')} (have: ${all.join(', ') || 'none'}); build scenarios go after "build" alone`);
     process.exit(2);
   }
+  process.env.JETTISON_BENCH_SCENARIOS = scenarioNames.join(',');
 }
 
 const rows: Measurement[] = [];

@@ -2,8 +2,11 @@
  * The builders the build benchmarks compare, each driven the way its users drive it — a fresh
  * client process per build, output quiet, RUN steps without network:
  *
- * - jettison: `node src/cli/main.ts --root ROOT build --network none -q -t TAG [--no-cache] CTX`
- *   (startup included; peak RSS measured with GNU time when it is installed).
+ * - jettison: the published CLI, `node bin/jettison.js --root ROOT build --network none -q -t TAG
+ *   [--no-cache] CTX` (startup included; peak RSS measured with GNU time when it is installed). The bin
+ *   runs dist/ (the bundled CLI, dist/jettison.cjs), which is rebuilt first (`npm run build`'s two
+ *   steps) when it is missing or older than a source file; $JETTISON_BENCH_FROM=sources runs
+ *   `node src/cli/main.ts` instead.
  * - BuildKit: Debian's docker.io — a dockerd of our own (its own --data-root, exec root and socket
  *   under the bench's work dir, `--bridge=none --iptables=false`), started once and kept warm, driven
  *   by the 20.10 client /usr/bin/docker with DOCKER_BUILDKIT=1 and `--network=none`.
@@ -16,7 +19,7 @@
  * `docker load` / `buildah pull docker-archive:`. Nothing is installed here: a builder whose
  * binaries are missing says so (`unavailable`) and the benchmarks leave it out.
  */
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -57,6 +60,79 @@ export interface BaseImages {
 
 export const NODE = join(REPO, 'node_modules', '.bin', 'node');
 export const MAIN = join(REPO, 'src', 'cli', 'main.ts');
+export const BIN = join(REPO, 'bin', 'jettison.js');
+/** What bin/jettison.js runs: the bundle, and the compiled modules it falls back to. */
+const DIST_OUTPUTS = [join(REPO, 'dist', 'jettison.cjs'), join(REPO, 'dist', 'cli', 'main.js')];
+
+/** Newest modification time (ms) of the files dist/ is made from. */
+function newestInput(): number {
+  let newest = 0;
+  const visit = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) visit(p);
+      else newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  visit(join(REPO, 'src'));
+  for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.ts']) {
+    const p = join(REPO, f);
+    if (existsSync(p)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Why dist/ must be rebuilt before the bin is timed ("missing …", "older than the sources"), or undefined. */
+export function distStale(): string | undefined {
+  const missing = DIST_OUTPUTS.find((f) => !existsSync(f));
+  if (missing) return `missing ${missing.slice(REPO.length + 1)}`;
+  const oldest = Math.min(...DIST_OUTPUTS.map((f) => statSync(f).mtimeMs));
+  return oldest < newestInput() ? 'older than the sources' : undefined;
+}
+
+let distReady: Promise<void> | undefined;
+
+/**
+ * Makes dist/ current when it is stale: `npm run build`'s steps, tsc then scripts/bundle.ts. A type
+ * error does not stop the bench (tsc still writes dist/, and the timings do not depend on types); a
+ * bundle that cannot be made does.
+ */
+export function ensureDist(): Promise<void> {
+  distReady ??= (async () => {
+    const why = distStale();
+    if (!why) return;
+    process.stderr.write(`  dist/ ${why}: building it (tsc, scripts/bundle.ts)\n`);
+    const tsc = await runProcess(NODE, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO, 'tsconfig.build.json')], { cwd: REPO });
+    if (tsc.code !== 0) {
+      const first = tsc.stdout.trim().split('\n').slice(0, 5).join('\n    ');
+      process.stderr.write(`  tsc reported errors (dist/ written anyway):\n    ${first}\n`);
+    }
+    await mustRun(NODE, [join(REPO, 'scripts', 'bundle.ts')], { cwd: REPO });
+    const still = distStale();
+    if (still) throw new Error(`dist/ is still ${still} after the build`);
+  })();
+  distReady.catch(() => {
+    distReady = undefined;
+  });
+  return distReady;
+}
+
+/** Where the benchmarked jettison comes from: `bin` (the published bin over dist/, default) or `sources`. */
+export function jettisonFrom(env: NodeJS.ProcessEnv = process.env): 'bin' | 'sources' {
+  const v = env.JETTISON_BENCH_FROM ?? 'bin';
+  if (v !== 'bin' && v !== 'sources') throw new Error(`JETTISON_BENCH_FROM must be bin or sources, not ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * The arguments to node that start jettison as the benchmarks run it ($JETTISON_BENCH_NODE_FLAGS,
+ * unless `withFlags` is false, then the script), once dist/ is current when that is what runs.
+ */
+export async function jettisonCommand(withFlags = true): Promise<string[]> {
+  const from = jettisonFrom();
+  if (from === 'bin') await ensureDist();
+  return [...(withFlags ? nodeFlags() : []), from === 'bin' ? BIN : MAIN];
+}
 
 function failed(r: RunResult, what: string): Error {
   const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-20).join('\n');
@@ -75,6 +151,7 @@ export function jettisonBuilder(work: string, base: BaseImages): Builder {
   const root = join(work, 'jettison-root');
   const rssFile = join(work, 'jettison-rss');
   let prepared = false;
+  let cli: string[] | undefined;
   const reset = (): void => {
     rmSync(root, { recursive: true, force: true });
     cpSync(base.jettisonTemplate, root, { recursive: true, verbatimSymlinks: true });
@@ -89,11 +166,13 @@ export function jettisonBuilder(work: string, base: BaseImages): Builder {
           : undefined,
     async prepare() {
       if (prepared) return;
+      cli = await jettisonCommand();
       reset();
       prepared = true;
     },
     async build(req) {
-      const args = [...nodeFlags(), MAIN, '--root', root, 'build', '--network', 'none', '-q', '-t', req.tag];
+      cli ??= await jettisonCommand();
+      const args = [...cli, '--root', root, 'build', '--network', 'none', '-q', '-t', req.tag];
       if (req.noCache) args.push('--no-cache');
       args.push(req.context);
       const r = await runProcess(NODE, args, { rssFile, cwd: work });

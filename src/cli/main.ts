@@ -9,13 +9,13 @@
  * way. Run as the entry point, it first turns on Node's module compile cache (see
  * enableModuleCache), which keeps the type-stripped and compiled modules between runs.
  */
-import { enableCompileCache } from 'node:module';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { RegisterCommand } from './commands/index.ts';
 import type { CliIO, GlobalOptions } from './context.ts';
+import { enableModuleCache } from './compile-cache.ts';
+
+export { compileCacheDir, enableModuleCache } from './compile-cache.ts';
 
 export const VERSION = '0.1.0';
 
@@ -138,32 +138,26 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
   }
 }
 
+/** The real process's streams, environment and directory. */
 export function processIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // process.stdin makes its stream (a socket or file stream over fd 0: ~5-10 ms) on first access:
+    // only the commands that read stdin pay for it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }
 
-/** Where the compile cache lives: $NODE_COMPILE_CACHE, else $XDG_CACHE_HOME/jettison (or ~/.cache/jettison). */
-export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.NODE_COMPILE_CACHE) return env.NODE_COMPILE_CACHE;
-  const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
-  return join(base, 'jettison', 'node-compile-cache');
-}
-
-/**
- * Turns on Node's on-disk module compile cache in the user's cache directory (never the temp dir:
- * a build leaves nothing there): later runs skip type stripping and compiling of unchanged modules
- * (about two thirds of startup). Call it before main() loads the commands; $NODE_DISABLE_COMPILE_CACHE=1
- * turns it off.
- */
-export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): void {
-  try {
-    enableCompileCache?.(compileCacheDir(env));
-  } catch {
-    /* no cache (read-only home): just slower */
-  }
-}
-
+// Run as the entry point (`node src/cli/main.ts`). No top-level await: the published CLI is this
+// module bundled as CommonJS (scripts/bundle.ts), where import.meta.url is the bundle's own URL.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   enableModuleCache();
-  process.exitCode = await main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * Bundles the CLI (src/cli/main.ts and everything it imports, commander and yaml included) into one
+ * CommonJS file, dist/jettison.cjs, which bin/jettison.js runs. Part of `npm run build`, after tsc
+ * (dist/ keeps tsc's one-file-per-module layout for the library's `exports`).
+ *
+ * Why: a command's start-up was mostly module loading. One file is read, resolved and compiled once
+ * (≈110 ES modules otherwise, each resolved, read and linked), and as CommonJS it loads Node's
+ * builtins through require(): an ES import of a builtin builds its namespace, which runs the lazy
+ * getters (node:crypto's webcrypto, node:util's parseArgs, …). The lazy `import()`s of main.ts and
+ * the engine stay lazy: esbuild runs a bundled module's body on first import.
+ *
+ *   node scripts/bundle.ts [--outfile FILE]
+ *
+ * Builtins imported with `import('node:…')` are turned into require() calls as well (esbuild keeps
+ * dynamic imports of external modules as they are, which would start the ES module loader).
+ */
+import { build, type Plugin } from 'esbuild';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const REPO = join(import.meta.dirname, '..');
+export const ENTRY = join(REPO, 'src', 'cli', 'main.ts');
+export const BUNDLE = join(REPO, 'dist', 'jettison.cjs');
+
+/** `import('node:x')` → a bundled CommonJS shim whose body is `require('node:x')`. */
+const dynamicBuiltins: Plugin = {
+  name: 'dynamic-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'dynamic-builtin' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'dynamic-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** Writes the bundle (and its source map) to `outfile`. */
+export async function bundleCli(outfile: string = BUNDLE): Promise<void> {
+  await build({
+    entryPoints: [ENTRY],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    // Error classes name themselves after their class (`this.name = new.target.name`).
+    keepNames: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    legalComments: 'eof',
+    logLevel: 'warning',
+    // import.meta in CommonJS: the bundle's own file. Any other import.meta use is an error, not undefined.
+    define: {
+      'import.meta.url': '__jettison_import_meta_url',
+      'import.meta.dirname': '__dirname',
+      'import.meta.filename': '__filename',
+    },
+    // ("use strict" first: a banner before esbuild's own directive would turn it into a plain string.)
+    banner: { js: `'use strict';\nconst __jettison_import_meta_url = require('node:url').pathToFileURL(__filename).href;` },
+    logOverride: { 'empty-import-meta': 'error' },
+    plugins: [dynamicBuiltins],
+  });
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const { values } = parseArgs({ options: { outfile: { type: 'string' } } });
+  await bundleCli(values.outfile ?? BUNDLE);
+}

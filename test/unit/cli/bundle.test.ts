@@ -1,0 +1,132 @@
+/**
+ * The published CLI: scripts/bundle.ts bundles src/cli/main.ts into one CommonJS file, and
+ * bin/jettison.js runs it. Built here into a temporary package laid out as the published one
+ * (bin/, dist/jettison.cjs, dist/cli/compile-cache.js) and run as real processes: each command line
+ * must print what the sources print (table below), error classes keep their names, a command that
+ * reads the store works, and the compile cache the bin fills holds the whole bundle's code.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { bundleCli } from '../../../scripts/bundle.ts';
+
+const REPO = join(import.meta.dirname, '..', '..', '..');
+let pkg = '';
+let cacheDir = '';
+
+before(async () => {
+  pkg = mkdtempSync(join(tmpdir(), 'jettison-bundle-test-'));
+  cacheDir = join(pkg, 'compile-cache');
+  mkdirSync(join(pkg, 'bin'));
+  copyFileSync(join(REPO, 'bin', 'jettison.js'), join(pkg, 'bin', 'jettison.js'));
+  writeFileSync(join(pkg, 'package.json'), '{ "type": "module" }\n');
+  await bundleCli(join(pkg, 'dist', 'jettison.cjs'));
+  // What tsc emits for the bin's one other import (the real dist/ is not built by the tests).
+  await build({ entryPoints: [join(REPO, 'src', 'cli', 'compile-cache.ts')], outfile: join(pkg, 'dist', 'cli', 'compile-cache.js'), format: 'esm', platform: 'node', logLevel: 'error' });
+});
+
+after(() => {
+  if (pkg) rmSync(pkg, { recursive: true, force: true });
+});
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string[], env: NodeJS.ProcessEnv = {}): Run {
+  // Node treats NODE_DISABLE_COMPILE_CACHE as set even when it is empty.
+  const { NODE_DISABLE_COMPILE_CACHE: _off, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, cmd, {
+    encoding: 'utf8',
+    cwd: pkg,
+    env: { ...inherited, NODE_COMPILE_CACHE: cacheDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const bin = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(pkg, 'bin', 'jettison.js'), ...args], env);
+const sources = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(REPO, 'src', 'cli', 'main.ts'), ...args], env);
+
+/** Command lines whose output and exit status the bundle must share with the sources. */
+const same: string[][] = [
+  ['--version'],
+  ['-v'],
+  ['--help'],
+  [],
+  ['help', 'build'],
+  ['build', '--help'],
+  ['images', '--help'],
+  ['cekit', '--help'],
+  ['no-such-command'],
+  ['build'],
+  ['build', '--network', 'bogus', '.'],
+  ['--root'],
+];
+
+for (const args of same) {
+  test(`bin ${JSON.stringify(args)} prints what the sources print`, () => {
+    const want = sources(args);
+    const got = bin(args);
+    assert.equal(got.stdout, want.stdout);
+    assert.equal(got.stderr, want.stderr);
+    assert.equal(got.status, want.status);
+  });
+}
+
+test('errors keep their class names in the bundle (--debug stack)', () => {
+  const file = join(pkg, 'bad.Dockerfile');
+  writeFileSync(file, 'FROM busybox\nRUN --mount=type=bogus true\n');
+  const r = bin(['--debug', 'plan', '-f', file]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, new RegExp(`^error: ${file}:2:1: unsupported mount type "bogus"\\nDockerfileError: `));
+});
+
+test('a store command runs from the bundle: images on an empty root, inspect of a missing image', () => {
+  const root = join(pkg, 'root');
+  const images = bin(['--root', root, 'images']);
+  assert.equal(images.status, 0, images.stderr);
+  assert.deepEqual(images.stdout.split(/\s+/).filter(Boolean), ['REPOSITORY', 'TAG', 'IMAGE', 'ID', 'CREATED', 'SIZE']);
+  const inspect = bin(['--root', root, 'inspect', 'nosuch:1']);
+  assert.equal(inspect.status, 1);
+  assert.match(inspect.stderr, /No such image: nosuch:1/);
+});
+
+/** Sizes of the compile cache's entries, in bytes. */
+function cacheEntries(): number[] {
+  const sizes: number[] = [];
+  const visit = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) visit(join(d, e.name));
+      else sizes.push(statSync(join(d, e.name)).size);
+    }
+  };
+  visit(cacheDir);
+  return sizes;
+}
+
+test('the bin fills the compile cache with the whole bundle compiled, and only when the cache is on', () => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  assert.equal(bin(['--version'], { NODE_DISABLE_COMPILE_CACHE: '1' }).status, 0);
+  assert.deepEqual(readdirSafe(cacheDir), [], 'no cache written when it is turned off');
+  assert.equal(bin(['--version']).status, 0);
+  const bundleSize = statSync(join(pkg, 'dist', 'jettison.cjs')).size;
+  // Compiled lazily, only the top level is cached (about a sixth of the source's size); eagerly,
+  // the code of every function (more than the source itself).
+  const biggest = Math.max(...cacheEntries());
+  assert.ok(biggest > bundleSize, `largest cache entry ${biggest} bytes, bundle ${bundleSize} bytes`);
+});
+
+function readdirSafe(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}
