@@ -115,9 +115,10 @@ function seconds(ns: bigint): number {
 }
 
 /**
- * Sets a path's times back exactly (not following a symlink). Done in-process; Node's utimes takes
- * seconds as a double (and libuv keeps microseconds), so when that cannot hit the value exactly
- * (nanosecond times) the time is then set with touch, which can. `exact: false` skips that.
+ * Sets a path's times back (not following a symlink): the mtime exactly, the atime (in no layer) to the
+ * microsecond. Done in-process; Node's utimes takes seconds as a double (and libuv keeps microseconds),
+ * so when that cannot hit the mtime exactly (nanosecond times, times before 1970) it is then set with
+ * touch, which can. `exact: false` skips that.
  */
 export async function restoreTimes(hostPath: string, t: { atime: string; mtime: string }, opts: { exact?: boolean } = {}): Promise<void> {
   const atimeNs = parseNs(t.atime);
@@ -125,6 +126,5 @@ export async function restoreTimes(hostPath: string, t: { atime: string; mtime: 
   await lutimes(hostPath, seconds(atimeNs), seconds(mtimeNs));
   if (opts.exact === false) return;
   const st = await lstat(hostPath, { bigint: true });
-  if (st.atimeNs !== atimeNs) await run('touch', ['-c', '-h', '-a', '-d', `@${t.atime}`, '--', hostPath]);
   if (st.mtimeNs !== mtimeNs) await run('touch', ['-c', '-h', '-m', '-d', `@${t.mtime}`, '--', hostPath]);
 }

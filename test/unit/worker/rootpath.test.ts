@@ -59,9 +59,53 @@ test('ensurePath follows symlinks inside the root', async () => {
   assert.ok(statSync(join(root, 'etc/newdir')).isDirectory());
 });
 
-test('restoreTimes puts nanosecond times back exactly', async () => {
+// Whole seconds (image files) are set in-process; other mtimes need touch to be exact (the atime, in no
+// layer, is kept to the microsecond). The in-process cases run with an empty PATH where no process may
+// be started, so a spawned touch would fail the case.
+const timeCases: [string, { atime: string; mtime: string }, 'in-process' | 'touch'][] = [
+  ['whole seconds', { atime: '1700000000.000000000', mtime: '0.000000000' }, 'in-process'],
+  ['the epoch', { atime: '0.000000000', mtime: '0.000000000' }, 'in-process'],
+  // Node takes a negative time as "now".
+  ['before the epoch', { atime: '0.000000000', mtime: '-86400.000000000' }, 'touch'],
+  ['half a second', { atime: '1600000000.500000000', mtime: '1600000000.500000000' }, 'in-process'],
+  ['nanoseconds', { atime: '1700000000.123456789', mtime: '1600000000.987654321' }, 'touch'],
+  ['nanoseconds before the epoch', { atime: '0.000000000', mtime: '-1.250000001' }, 'touch'],
+];
+for (const [name, t, how] of timeCases) {
+  test(`restoreTimes puts times back exactly: ${name} (${how})`, async () => {
+    const p = join(root, 'usr');
+    const path = process.env.PATH;
+    if (how === 'in-process') process.env.PATH = '';
+    try {
+      await restoreTimes(p, t);
+    } finally {
+      process.env.PATH = path;
+    }
+    const got = await statTimes(p);
+    assert.equal(got.mtime, t.mtime);
+    assert.equal(got.atime.slice(0, -3), t.atime.slice(0, -3));
+  });
+}
+
+test('restoreTimes with exact: false never starts a process and is within a microsecond', async () => {
   const p = join(root, 'usr');
-  const t = { atime: '1700000000.123456789', mtime: '1600000000.987654321' };
-  await restoreTimes(p, t);
-  assert.deepEqual(await statTimes(p), t);
+  const path = process.env.PATH;
+  process.env.PATH = '';
+  try {
+    await restoreTimes(p, { atime: '1700000000.123456789', mtime: '1600000000.987654321' }, { exact: false });
+  } finally {
+    process.env.PATH = path;
+  }
+  const mtime = Number((await statTimes(p)).mtime.split('.')[1]);
+  assert.ok(Math.abs(mtime - 987654321) < 1000, String(mtime));
+});
+
+test('ensurePath calls beforeCreate once, with the host dir of the first created entry', async () => {
+  const seen: string[] = [];
+  const r = await ensurePath(root, '/usr/lib/a/b', 'dir', 0o755, async (parentHost) => {
+    seen.push(parentHost);
+  });
+  assert.deepEqual(seen, [join(root, 'usr/lib')]);
+  assert.equal(r.parentHost, join(root, 'usr/lib'));
+  assert.equal((await ensurePath(root, '/usr/lib/a/b', 'dir', 0o755, async () => assert.fail('nothing to create'))).parentHost, undefined);
 });
