@@ -256,7 +256,7 @@ class WorkerImpl implements Worker {
   async release(s: Snapshot): Promise<void> {
     if (s.state === 'released') return;
     await this.impl.teardown(s);
-    await unmountAll(s.dir);
+    if (this.impl.name !== 'overlay') await unmountAll(s.dir); // the overlay's teardown just did
     await rm(s.dir, { recursive: true, force: true });
     s.state = 'released';
     this.live.delete(s);
@@ -278,6 +278,8 @@ class WorkerImpl implements Worker {
     // The overlay's upper dir, where stubs land (copied-up parents included).
     const upper = snap.kind === 'overlay' ? join(snap.dir, 'upper') : undefined;
     const stubs: StubRecord = { created: [], parents: new Map(), copiedUp: new Map() };
+    // Whether anything was mounted under execDir (secrets' tmpfs, writable bind views).
+    let execMounts = false;
     try {
       const user = await resolveUser(rootfs, proc.user);
       const cwd = posix.normalize('/' + (proc.cwd ?? '/'));
@@ -303,6 +305,7 @@ class WorkerImpl implements Worker {
           if (m.readonly !== false) {
             mounts.push({ destination: target, type: 'bind', source: src, options: ['rbind', 'ro'] });
           } else {
+            execMounts = true;
             mounts.push({ destination: target, type: 'bind', source: await this.scratchView(execDir, i, src, st.isDirectory()), options: ['rbind', 'rw'] });
           }
         } else if (m.type === 'cache') {
@@ -323,6 +326,7 @@ class WorkerImpl implements Worker {
           if (!secretsDir) {
             secretsDir = join(execDir, 'secrets');
             await mkdir(secretsDir, { mode: 0o700 });
+            execMounts = true;
             await mount('tmpfs', 'tmpfs', secretsDir, 'mode=0700,size=16m,nosuid,nodev,noexec');
           }
           const file = join(secretsDir, String(i));
@@ -360,7 +364,7 @@ class WorkerImpl implements Worker {
       return { exitCode: res.exitCode, user };
     } finally {
       // runContainer removed the container (or deleted what was left of it).
-      await unmountAll(execDir);
+      if (execMounts) await unmountAll(execDir);
       await removeStubs(snap, stubs, upper);
       await rm(execDir, { recursive: true, force: true });
     }

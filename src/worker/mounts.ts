@@ -25,10 +25,13 @@ export async function mount(type: string, source: string, target: string, option
   }
 }
 
-/** Unmounts `target`: plain umount, retried while busy, then lazily (detached, freed when unused). */
-export async function unmount(target: string): Promise<void> {
+/**
+ * Unmounts `target`: plain umount, retried while busy, then lazily (detached, freed when unused).
+ * `known`: the caller just read that it is a mount point (skips reading the mount table first).
+ */
+export async function unmount(target: string, known = false): Promise<void> {
   for (let i = 0; i < 5; i++) {
-    if (!(await isMountPoint(target))) return;
+    if (!(i === 0 && known) && !(await isMountPoint(target))) return;
     const r = await exec('umount', ['--', target]);
     if (r.code === 0) return;
     if (!/busy/i.test(r.stderr)) break;
@@ -65,11 +68,19 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return (await mountPoints()).filter((m) => m === dir || m.startsWith(prefix)).reverse();
 }
 
-/** Unmounts everything at or below `dir`. */
+/** Unmounts everything at or below `dir` (the mount table is read again only when a umount needed retries). */
 export async function unmountAll(dir: string): Promise<void> {
   for (let round = 0; round < 3; round++) {
     const ms = await mountsUnder(dir);
     if (ms.length === 0) return;
-    for (const m of ms) await unmount(m);
+    let clean = true;
+    for (const m of ms) {
+      const r = await exec('umount', ['--', m]);
+      if (r.code !== 0) {
+        clean = false;
+        await unmount(m);
+      }
+    }
+    if (clean) return;
   }
 }
