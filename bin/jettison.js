@@ -4,25 +4,18 @@
 // starts faster. Without the bundle (dist/ made by tsc alone) the compiled modules run instead. In a
 // checkout, `npm run jettison -- …` runs the sources directly.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { enableModuleCache } from '../dist/cli/compile-cache.js';
+import { fileURLToPath } from 'node:url';
+import { cacheKey, enableModuleCache, loadBundle } from '../dist/cli/compile-cache.js';
 
-// Node's compile cache (in ~/.cache/jettison) keeps the compiled CLI between runs. It is turned on
-// before the CLI is loaded, as only code compiled afterwards is cached.
-const cached = enableModuleCache();
-let cli;
-if (existsSync(new URL('../dist/jettison.cjs', import.meta.url))) {
-  // Node caches the code V8 made when it compiled the file, and V8 compiles a function's body only
-  // when it is first called: every start would compile the functions a command runs again. Compiled
-  // eagerly, the whole bundle is in the cache (1.7 MB), and later starts only read it back.
-  if (cached) setFlagsFromString('--no-lazy');
-  try {
-    cli = createRequire(import.meta.url)('../dist/jettison.cjs');
-  } finally {
-    if (cached) setFlagsFromString('--lazy');
-  }
+const argv = process.argv.slice(2);
+// Compiled code is kept between runs (in ~/.cache/jettison): see dist/cli/compile-cache.js.
+enableModuleCache();
+const bundle = fileURLToPath(new URL('../dist/jettison.cjs', import.meta.url));
+if (existsSync(bundle)) {
+  const cli = loadBundle(bundle, cacheKey(argv));
+  process.exitCode = await cli.exports.main(argv);
+  cli.saveCache();
 } else {
-  cli = await import('../dist/cli/main.js');
+  const cli = await import('../dist/cli/main.js');
+  process.exitCode = await cli.main(argv);
 }
-process.exitCode = await cli.main(process.argv.slice(2));

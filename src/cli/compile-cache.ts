@@ -1,11 +1,23 @@
 /**
- * Node's on-disk module compile cache for the CLI: where it lives and how it is turned on. Kept apart
- * from main.ts (and free of imports but Node's own) so that bin/jettison.js can turn the cache on
- * before it loads the CLI itself: only code compiled after enableModuleCache() is cached.
+ * Compiled code kept between runs of the CLI, in the user's cache directory (never the temp dir: a
+ * build leaves nothing there). Kept apart from main.ts, and free of imports but Node's own, so that
+ * bin/jettison.js can use it before it loads the CLI:
+ *
+ * - enableModuleCache(): Node's module compile cache, for the sources and the compiled modules (only
+ *   code compiled after it is turned on is cached);
+ * - loadBundle(): runs the bundled CLI (dist/jettison.cjs) with a V8 code cache made *after* a
+ *   command ran. Node's compile cache holds only what V8 compiled when the file was loaded: the top
+ *   level, not the functions compiled on first call, which every start would compile again. One
+ *   cache per command (build, images, …), as each runs different code.
+ *
+ * $NODE_DISABLE_COMPILE_CACHE=1 turns both off.
  */
-import { constants, enableCompileCache } from 'node:module';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, createRequire, enableCompileCache } from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { constants as vmConstants, Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
 
 /** Where the compile cache lives: $NODE_COMPILE_CACHE, else $XDG_CACHE_HOME/jettison (or ~/.cache/jettison). */
 export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -15,10 +27,8 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * Turns on Node's on-disk module compile cache in the user's cache directory (never the temp dir:
- * a build leaves nothing there): later runs skip type stripping and compiling of unchanged modules.
- * Call it before the CLI is loaded; $NODE_DISABLE_COMPILE_CACHE=1 turns it off. True when the cache
- * is on.
+ * Turns on Node's on-disk module compile cache (compileCacheDir): later runs skip type stripping and
+ * compiling of unchanged modules. Call it before the CLI is loaded. True when the cache is on.
  */
 export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): boolean {
   try {
@@ -27,4 +37,83 @@ export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): boolean
   } catch {
     return false; // no cache (read-only home): just slower
   }
+}
+
+/** Global options that take a value (as in main.ts), skipped to find the command's name. */
+const GLOBAL_WITH_VALUE = new Set(['--root', '--insecure-registry', '--registry-mirror']);
+
+/** What names a command's code cache: the command (first argument after the global options), else "other". */
+export function cacheKey(argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (GLOBAL_WITH_VALUE.has(a)) i++;
+    else if (!a.startsWith('-')) return /^[a-z]{1,20}$/.test(a) ? a : 'other';
+  }
+  return 'other';
+}
+
+export interface LoadedBundle {
+  /** The bundle's module.exports. */
+  exports: Record<string, unknown>;
+  /** Where its code cache is (or would be) kept; undefined when caching is off. */
+  cacheFile: string | undefined;
+  /** Whether a cached compilation was used. */
+  cacheUsed: boolean;
+  /**
+   * Call when the command is done: writes the code compiled so far as the cache, when there was
+   * none (or V8 refused it). Never throws.
+   */
+  saveCache(): void;
+}
+
+/**
+ * Loads the CommonJS file `file` as Node would (module, exports, require, __filename, __dirname),
+ * with the code cache of command `key`. The cache file's name holds checksums of the bundle's path
+ * and of its content with the Node version and flags (V8 refuses a cache made with other flags);
+ * writing one removes the caches of older bundles at the same path.
+ */
+export function loadBundle(file: string, key: string, env: NodeJS.ProcessEnv = process.env): LoadedBundle {
+  const source = readFileSync(file, 'utf8');
+  const dir = env.NODE_DISABLE_COMPILE_CACHE ? undefined : join(compileCacheDir(env), 'jettison-bundle');
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  // <where the bundle is>-<what it holds, for which node>-<command>.v8
+  const place = hex(crc32(file));
+  const id = `${place}-${hex(crc32(`${process.version}\0${process.execArgv.join('\0')}\0${source}`))}`;
+  const cacheFile = dir === undefined ? undefined : join(dir, `${id}-${key}.v8`);
+  let cachedData: Buffer | undefined;
+  try {
+    if (cacheFile) cachedData = readFileSync(cacheFile);
+  } catch {
+    /* none yet */
+  }
+  // The wrapper keeps the bundle's own line numbers (it adds to the first line only).
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  const module = { exports: {} as Record<string, unknown> };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
+  return {
+    exports: module.exports,
+    cacheFile,
+    cacheUsed,
+    saveCache() {
+      if (!dir || !cacheFile || cacheUsed) return;
+      try {
+        const data = script.createCachedData();
+        mkdirSync(dir, { recursive: true });
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, data);
+        renameSync(tmp, cacheFile);
+        // Caches of an older bundle at the same place (another checkout's are left alone).
+        for (const name of readdirSync(dir)) {
+          if (name.startsWith(`${place}-`) && !name.startsWith(`${id}-`)) rmSync(join(dir, name), { force: true });
+        }
+      } catch {
+        /* no cache (read-only home, a concurrent writer): just slower next time */
+      }
+    },
+  };
 }

@@ -3,16 +3,17 @@
  * bin/jettison.js runs it. Built here into a temporary package laid out as the published one
  * (bin/, dist/jettison.cjs, dist/cli/compile-cache.js) and run as real processes: each command line
  * must print what the sources print (table below), error classes keep their names, a command that
- * reads the store works, and the compile cache the bin fills holds the whole bundle's code.
+ * reads the store works, and the bin keeps (and reuses, and replaces) one code cache per command.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { bundleCli } from '../../../scripts/bundle.ts';
+import { cacheKey } from '../../../src/cli/compile-cache.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 let pkg = '';
@@ -98,29 +99,48 @@ test('a store command runs from the bundle: images on an empty root, inspect of 
   assert.match(inspect.stderr, /No such image: nosuch:1/);
 });
 
-/** Sizes of the compile cache's entries, in bytes. */
-function cacheEntries(): number[] {
-  const sizes: number[] = [];
-  const visit = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) visit(join(d, e.name));
-      else sizes.push(statSync(join(d, e.name)).size);
-    }
-  };
-  visit(cacheDir);
-  return sizes;
+/** The bundle's code caches: file name → [size, mtime]. */
+function codeCaches(): Map<string, [number, number]> {
+  const dir = join(cacheDir, 'jettison-bundle');
+  const out = new Map<string, [number, number]>();
+  for (const name of readdirSafe(dir)) {
+    const st = statSync(join(dir, name));
+    out.set(name, [st.size, st.mtimeMs]);
+  }
+  return out;
 }
 
-test('the bin fills the compile cache with the whole bundle compiled, and only when the cache is on', () => {
+test('the bin keeps a code cache per command, made after the command ran, and reuses it', async () => {
   rmSync(cacheDir, { recursive: true, force: true });
   assert.equal(bin(['--version'], { NODE_DISABLE_COMPILE_CACHE: '1' }).status, 0);
-  assert.deepEqual(readdirSafe(cacheDir), [], 'no cache written when it is turned off');
+  assert.deepEqual([...codeCaches().keys()], [], 'nothing written when caching is off');
+
   assert.equal(bin(['--version']).status, 0);
-  const bundleSize = statSync(join(pkg, 'dist', 'jettison.cjs')).size;
-  // Compiled lazily, only the top level is cached (about a sixth of the source's size); eagerly,
-  // the code of every function (more than the source itself).
-  const biggest = Math.max(...cacheEntries());
-  assert.ok(biggest > bundleSize, `largest cache entry ${biggest} bytes, bundle ${bundleSize} bytes`);
+  const first = codeCaches();
+  assert.deepEqual([...first.keys()].map((n) => n.replace(/^[0-9a-f]{8}-[0-9a-f]{8}-/, '')), ['other.v8']);
+  const [size] = [...first.values()][0];
+  // Made after the run, it holds the functions that ran, not just the top level (~170 KB).
+  assert.ok(size > 250_000, `cache of ${size} bytes`);
+
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(bin(['--version']).stdout, sources(['--version']).stdout);
+  assert.deepEqual(codeCaches(), first, 'a cache V8 accepted is not written again');
+
+  assert.equal(bin(['--root', join(pkg, 'root'), 'images']).status, 0);
+  assert.deepEqual([...codeCaches().keys()].map((n) => n.replace(/^[0-9a-f]{8}-[0-9a-f]{8}-/, '')).sort(), ['images.v8', 'other.v8']);
+});
+
+test('a changed bundle gets new caches and its old ones are removed', async () => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  assert.equal(bin(['--version']).status, 0);
+  const before = [...codeCaches().keys()];
+  const file = join(pkg, 'dist', 'jettison.cjs');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\n// changed\n`);
+  assert.equal(bin(['--version']).status, 0);
+  const now = [...codeCaches().keys()];
+  assert.equal(now.length, 1);
+  assert.notDeepEqual(now, before);
+  assert.equal(now[0].slice(0, 9), before[0].slice(0, 9), 'same place, other content');
 });
 
 function readdirSafe(d: string): string[] {
@@ -129,4 +149,21 @@ function readdirSafe(d: string): string[] {
   } catch {
     return [];
   }
+}
+
+const keys: [argv: string[], key: string][] = [
+  [['build', '.'], 'build'],
+  [['--root', '/x', 'images'], 'images'],
+  [['--root=/x', 'images'], 'images'],
+  [['--debug', '--insecure-registry', 'h', '--registry-mirror', 'a=b', 'push', 'x'], 'push'],
+  [['--help'], 'other'],
+  [[], 'other'],
+  [['../evil/path'], 'other'],
+  [['BUILD'], 'other'],
+];
+
+for (const [argv, key] of keys) {
+  test(`cacheKey(${JSON.stringify(argv)}) = ${key}`, () => {
+    assert.equal(cacheKey(argv), key);
+  });
 }
