@@ -246,9 +246,12 @@ export class LocalStore implements ContentStore {
 
   putBytes(data: Uint8Array | string, mediaType: string): Promise<Descriptor> {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    // Digest known up front: a blob already stored (a cached rebuild's config and manifest) is only
+    // leased, with no temp file and no fsync.
+    const digest: Digest = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
     return this.ingest((async function* () {
       yield buf;
-    })(), { mediaType });
+    })(), { mediaType, digest, size: buf.length });
   }
 
   putJSON(value: unknown, mediaType: string): Promise<Descriptor> {
@@ -295,7 +298,11 @@ export class LocalStore implements ContentStore {
       if (size !== target.size) {
         throw new JettisonError('SIZE_MISMATCH', `ref ${name}: target ${target.digest} is ${size} bytes, descriptor says ${target.size}`);
       }
-      await writeFileAtomic(join(this.refDir, refFileName(name)), `${JSON.stringify(rec)}\n`, { tmpDir: this.tmpDir });
+      // Already pointing there (a rebuild that changed nothing): no write, no fsync.
+      const path = join(this.refDir, refFileName(name));
+      const current = await this.readRefFile(path);
+      if (current?.name === name && JSON.stringify(current.target) === JSON.stringify(clean)) return;
+      await writeFileAtomic(path, `${JSON.stringify(rec)}\n`, { tmpDir: this.tmpDir });
     });
   }
 
