@@ -81,12 +81,13 @@ for (const args of same) {
   });
 }
 
-test('errors keep their class names in the bundle (--debug stack)', () => {
+test('errors keep their class names in the (minified) bundle, and --debug stacks point into the sources', () => {
   const file = join(pkg, 'bad.Dockerfile');
   writeFileSync(file, 'FROM busybox\nRUN --mount=type=bogus true\n');
   const r = bin(['--debug', 'plan', '-f', file]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, new RegExp(`^error: ${file}:2:1: unsupported mount type "bogus"\\nDockerfileError: `));
+  assert.match(r.stderr, /\n {4}at errorAt \(\S*\/src\/frontend\/dockerfile\/instructions\/parse\.ts:\d+:\d+\)/);
 });
 
 test('a store command runs from the bundle: images on an empty root, inspect of a missing image', () => {
