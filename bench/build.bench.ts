@@ -1,5 +1,5 @@
 /**
- * Build benchmarks (issue 4): `jettison build` as users run it — a fresh `node bin/jettison.js build`
+ * Build benchmarks (issue 4): `jettison build` as users run it — a fresh `node bin/jettison.cjs build`
  * process per build (the published bin over dist/, rebuilt first when stale), startup included —
  * next to BuildKit (Debian's docker.io, a warm dockerd of our own) and buildah, in the same run, from
  * the same base images (see support/builders.ts):

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI (src/cli/main.ts and everything it imports, commander and yaml included) into one
- * CommonJS file, dist/jettison.cjs, which bin/jettison.js runs. Part of `npm run build`, after tsc
- * (dist/ keeps tsc's one-file-per-module layout for the library's `exports`).
+ * CommonJS file, dist/jettison.cjs, which bin/jettison.cjs runs through dist/loader.cjs (the code
+ * cache, src/cli/compile-cache.ts). Part of `npm run build`, after tsc (dist/ keeps tsc's
+ * one-file-per-module layout for the library's `exports`).
  *
  * Why: a command's start-up was mostly module loading. One file is read, resolved and compiled once
  * (≈110 ES modules otherwise, each resolved, read and linked), and as CommonJS it loads Node's
@@ -16,12 +17,14 @@
  * dynamic imports of external modules as they are, which would start the ES module loader).
  */
 import { build, type Plugin } from 'esbuild';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const REPO = join(import.meta.dirname, '..');
 export const ENTRY = join(REPO, 'src', 'cli', 'main.ts');
 export const BUNDLE = join(REPO, 'dist', 'jettison.cjs');
+/** The code cache loader bin/jettison.cjs requires before the bundle (src/cli/compile-cache.ts). */
+export const LOADER = join(REPO, 'dist', 'loader.cjs');
 
 /** `import('node:x')` → a bundled CommonJS shim whose body is `require('node:x')`. */
 const dynamicBuiltins: Plugin = {
@@ -37,8 +40,20 @@ const dynamicBuiltins: Plugin = {
   },
 };
 
-/** Writes the bundle (and its source map) to `outfile`. */
+/**
+ * Writes the bundle (and its source map) to `outfile`, and the loader beside it (loader.cjs): both
+ * CommonJS, so that the bin never starts Node's ES module loader.
+ */
 export async function bundleCli(outfile: string = BUNDLE): Promise<void> {
+  await build({
+    entryPoints: [join(REPO, 'src', 'cli', 'compile-cache.ts')],
+    outfile: join(dirname(outfile), basename(LOADER)),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    logLevel: 'warning',
+  });
   await build({
     entryPoints: [ENTRY],
     outfile,

@@ -2,7 +2,7 @@
  * The builders the build benchmarks compare, each driven the way its users drive it — a fresh
  * client process per build, output quiet, RUN steps without network:
  *
- * - jettison: the published CLI, `node bin/jettison.js --root ROOT build --network none -q -t TAG
+ * - jettison: the published CLI, `node bin/jettison.cjs --root ROOT build --network none -q -t TAG
  *   [--no-cache] CTX` (startup included; peak RSS measured with GNU time when it is installed). The bin
  *   runs dist/ (the bundled CLI, dist/jettison.cjs), which is rebuilt first (`npm run build`'s two
  *   steps) when it is missing or older than a source file; $JETTISON_BENCH_FROM=sources runs
@@ -60,9 +60,9 @@ export interface BaseImages {
 
 export const NODE = join(REPO, 'node_modules', '.bin', 'node');
 export const MAIN = join(REPO, 'src', 'cli', 'main.ts');
-export const BIN = join(REPO, 'bin', 'jettison.js');
-/** What bin/jettison.js runs: the bundle, and the compiled modules it falls back to. */
-const DIST_OUTPUTS = [join(REPO, 'dist', 'jettison.cjs'), join(REPO, 'dist', 'cli', 'main.js')];
+export const BIN = join(REPO, 'bin', 'jettison.cjs');
+/** What bin/jettison.cjs runs: the bundle and its loader, and the compiled modules it falls back to. */
+const DIST_OUTPUTS = [join(REPO, 'dist', 'jettison.cjs'), join(REPO, 'dist', 'loader.cjs'), join(REPO, 'dist', 'cli', 'main.js')];
 
 /** Newest modification time (ms) of the files dist/ is made from. */
 function newestInput(): number {

@@ -1,7 +1,7 @@
 /**
  * Compiled code kept between runs of the CLI, in the user's cache directory (never the temp dir: a
  * build leaves nothing there). Kept apart from main.ts, and free of imports but Node's own, so that
- * bin/jettison.js can use it before it loads the CLI:
+ * bin/jettison.cjs can use it (bundled alone as dist/loader.cjs) before it loads the CLI:
  *
  * - enableModuleCache(): Node's module compile cache, for the sources and the compiled modules (only
  *   code compiled after it is turned on is cached);

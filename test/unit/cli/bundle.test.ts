@@ -1,7 +1,7 @@
 /**
  * The published CLI: scripts/bundle.ts bundles src/cli/main.ts into one CommonJS file, and
- * bin/jettison.js runs it. Built here into a temporary package laid out as the published one
- * (bin/, dist/jettison.cjs, dist/cli/compile-cache.js) and run as real processes: each command line
+ * bin/jettison.cjs runs it (through dist/loader.cjs). Built here into a temporary package laid out as
+ * the published one (bin/, dist/jettison.cjs, dist/loader.cjs) and run as real processes: each command line
  * must print what the sources print (table below), error classes keep their names, a command that
  * reads the store works, and the bin keeps (and reuses, and replaces) one code cache per command.
  */
@@ -11,7 +11,6 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { bundleCli } from '../../../scripts/bundle.ts';
 import { cacheKey } from '../../../src/cli/compile-cache.ts';
 
@@ -23,11 +22,9 @@ before(async () => {
   pkg = mkdtempSync(join(tmpdir(), 'jettison-bundle-test-'));
   cacheDir = join(pkg, 'compile-cache');
   mkdirSync(join(pkg, 'bin'));
-  copyFileSync(join(REPO, 'bin', 'jettison.js'), join(pkg, 'bin', 'jettison.js'));
+  copyFileSync(join(REPO, 'bin', 'jettison.cjs'), join(pkg, 'bin', 'jettison.cjs'));
   writeFileSync(join(pkg, 'package.json'), '{ "type": "module" }\n');
   await bundleCli(join(pkg, 'dist', 'jettison.cjs'));
-  // What tsc emits for the bin's one other import (the real dist/ is not built by the tests).
-  await build({ entryPoints: [join(REPO, 'src', 'cli', 'compile-cache.ts')], outfile: join(pkg, 'dist', 'cli', 'compile-cache.js'), format: 'esm', platform: 'node', logLevel: 'error' });
 });
 
 after(() => {
@@ -52,7 +49,7 @@ function run(cmd: string[], env: NodeJS.ProcessEnv = {}): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const bin = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(pkg, 'bin', 'jettison.js'), ...args], env);
+const bin = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(pkg, 'bin', 'jettison.cjs'), ...args], env);
 const sources = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(REPO, 'src', 'cli', 'main.ts'), ...args], env);
 
 /** Command lines whose output and exit status the bundle must share with the sources. */
