@@ -1,22 +1,23 @@
 /**
- * The store under kill -9 and concurrency: writer processes (ingest + tag) and pruning processes
- * run at once on one store and are killed at random moments, many times; after each round fsck
+ * The store under kill -9 and concurrency: writer processes (ingest + tag, and compressing layers to
+ * their remembered variants) and pruning processes run at once on one store and are killed at random
+ * moments, many times; after each round fsck (which checks every variant record against its blobs)
  * must find nothing wrong and the store must work normally.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
-import { fsck, openStore, prune, readImage } from '../../../src/store/index.ts';
+import { compressLayer, fsck, openStore, prune, readImage } from '../../../src/store/index.ts';
 import { MediaType } from '../../../src/image/types.ts';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.ts');
 
-function start(root: string, mode: 'write' | 'prune', seed: number, count?: number): ChildProcess & { rounds: () => number; done: Promise<number | null> } {
+function start(root: string, mode: 'write' | 'prune' | 'compress', seed: number, count?: number): ChildProcess & { rounds: () => number; done: Promise<number | null> } {
   const args = [WORKER, root, mode, String(seed), ...(count ? [String(count)] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let rounds = 0;
@@ -71,6 +72,39 @@ test('kill -9 at random moments of ingest, tag and prune leaves a consistent, us
   const s = openStore(root);
   await prune(s);
   await storeWorks(root, 'after prune');
+});
+
+test('kill -9 in the middle of compressing layers and pruning never leaves a variant record that lies', { timeout: 240_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'jettison-crash-variants-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const root = join(dir, 'store');
+  let progressed = 0;
+  for (let i = 0; i < 20; i++) {
+    const children = [start(root, 'compress', i * 3 + 1), start(root, 'compress', i * 3 + 2)];
+    if (i % 2 === 0) children.push(start(root, 'prune', i * 3 + 3));
+    await sleep(300 + Math.floor(Math.random() * 900));
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.done));
+    progressed += children.reduce((n, c) => n + c.rounds(), 0);
+    await storeWorks(root, `round ${i}`);
+  }
+  assert.ok(progressed > 5, `the workers made progress (${progressed} rounds) before being killed`);
+  const records = readdirSync(join(root, 'variants'));
+  assert.ok(records.length > 0, 'some compressions completed');
+  // fsck checked each record against its blobs; a record whose blobs are both there is used as it is.
+  const s = openStore(root);
+  let used = 0;
+  for (const name of records) {
+    const rec = JSON.parse(readFileSync(join(root, 'variants', name), 'utf8')) as { digest: string; size: number };
+    const source = `sha256:${name.slice(0, 64)}`;
+    const size = await s.size(source);
+    if (size === undefined || !(await s.has(rec.digest))) continue;
+    const r = await compressLayer(s, { mediaType: MediaType.OciLayerTar, digest: source, size }, 'gzip');
+    assert.deepEqual({ reused: r.reused, digest: r.descriptor.digest, size: r.descriptor.size }, { reused: true, ...rec });
+    used++;
+  }
+  await s.releaseLease();
+  t.diagnostic(`${progressed} rounds, ${records.length} variant records, ${used} with both blobs present`);
 });
 
 test('processes ingesting, tagging and pruning at once leave every ref complete', { timeout: 240_000 }, async (t) => {
