@@ -21,7 +21,6 @@ import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/ind
 import { BLOCK, checksumOk, isZeroBlock } from '../image/tar/header.ts';
 import type { Digest, Manifest, ImageConfig } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
-import { lockExclusive } from '../util/lock.ts';
 import type { CachedResult, ExecuteContext, ExecOp, FileOp, LayerResult, Vertex, CopyAction } from '../solver/index.ts';
 import { layerDirs, resolveUser, type Commit, type Snapshot, type Worker } from '../worker/index.ts';
 import type { MountSpec as WorkerMount } from '../worker/index.ts';
@@ -59,7 +58,13 @@ export class StepError extends JettisonError {
   }
 }
 
-const inUseCaches = new Map<string, number>();
+/**
+ * What a cache mount's from= is, for the cache's key: the layer chain (diffIDs) of the input's result,
+ * so the same content gives the same cache in every build and any change gives a new one.
+ */
+function baseKey(layers: LayerResult[]): string {
+  return createHash('sha256').update(layers.map((l) => l.diffID).join(',')).digest('hex');
+}
 
 /**
  * Which vertex made each layer of a result (`config.made`, parallel to `layers`): it tells history which
@@ -133,8 +138,6 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     const op = v.op;
     const input = ctx.inputs[0];
     const extraSnaps: Snapshot[] = [];
-    const locks: (() => Promise<void>)[] = [];
-    const privateIds: string[] = [];
     let scriptDir: string | undefined;
     try {
       const mounts: WorkerMount[] = [];
@@ -161,17 +164,16 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
             break;
           }
           case 'cache': {
-            let id = m.id;
-            if (m.sharing === 'locked') {
-              const handle = await lockExclusive(join(worker.stateDir, 'cache-locks', createHash('sha256').update(id).digest('hex')));
-              locks.push(() => handle.release());
-            } else if (m.sharing === 'private' && (inUseCaches.get(id) ?? 0) > 0) {
-              id = `${id}#private-${process.pid}-${inUseCaches.get(id)}`;
+            // from=: the cache starts as that input's file system and is keyed by it too (BuildKit keys
+            // it by id and the from ref); source= is the path inside it that is mounted.
+            let base: Extract<WorkerMount, { type: 'cache' }>['base'];
+            if (m.from !== undefined) {
+              const layers = ctx.inputs[m.from].layers;
+              base = { key: baseKey(layers), layers: () => dirsOf(layers) };
             }
-            inUseCaches.set(m.id, (inUseCaches.get(m.id) ?? 0) + 1);
-            privateIds.push(m.id);
             mounts.push({
-              type: 'cache', id, target: m.target,
+              type: 'cache', id: m.id, target: m.target, sharing: m.sharing,
+              ...(base ? { base, source: m.source ?? '/' } : {}),
               ...(m.readonly ? { readonly: true } : {}),
               ...(m.uid !== undefined ? { uid: m.uid } : {}),
               ...(m.gid !== undefined ? { gid: m.gid } : {}),
@@ -227,10 +229,8 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
         return withLayer(input, await commitLayer(await worker.commit(snap)), v.key);
       });
     } finally {
-      for (const id of privateIds) inUseCaches.set(id, (inUseCaches.get(id) ?? 1) - 1);
       if (scriptDir) await rm(scriptDir, { recursive: true, force: true }).catch(() => undefined);
       for (const s of extraSnaps) await worker.release(s).catch(() => undefined);
-      for (const release of locks) await release().catch(() => undefined);
     }
   }
 

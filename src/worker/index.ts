@@ -8,7 +8,7 @@
  *   await worker.release(snap);
  *
  * State lives in `<root>/worker/` (root = the store root): snapshots/, exec/ (bundles, per-run mounts),
- * cache/ (RUN --mount=type=cache dirs), runtime/<name>/ (the runtime's state), layers/<diffID hex>
+ * cache/ and cache-locks/ (RUN --mount=type=cache dirs, see cache-mounts.ts), runtime/<name>/ (the runtime's state), layers/<diffID hex>
  * (image layers unpacked as lower dirs, see layerDirs). Every snapshot and exec dir
  * is named by its owner process; createWorker cleans those whose process is gone (mounts, containers, dirs).
  * The snapshotter is overlayfs when an overlay can be mounted in the state dir, else a copy fallback;
@@ -17,7 +17,6 @@
  * probes.json (see probe-cache.ts) until the kernel, the boot or the runtime binary changes.
  */
 import { copyFile, chown, lstat, mkdir, readdir, rm, rmdir, stat, writeFile, chmod } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -30,6 +29,7 @@ import { OverlaySnapshotter, probeOverlay } from './snapshot/overlay.ts';
 import type { Commit, Snapshot, Snapshotter, SnapshotterName } from './snapshot/types.ts';
 import { detectRuntime } from './runtime/detect.ts';
 import { ProbeCache } from './probe-cache.ts';
+import { openCacheDir, type CacheDir, type CacheSharing } from './cache-mounts.ts';
 import { deleteContainer, runContainer, type Runtime } from './runtime/run.ts';
 import { buildSpec, type NetworkMode, type OciMount } from './runtime/spec.ts';
 import { resolveUser, type ResolvedUser } from './runtime/user.ts';
@@ -38,6 +38,7 @@ export type { Commit, Snapshot, SnapshotterName } from './snapshot/types.ts';
 export type { Runtime } from './runtime/run.ts';
 export type { ResolvedUser } from './runtime/user.ts';
 export type { NetworkMode } from './runtime/spec.ts';
+export type { CacheSharing } from './cache-mounts.ts';
 export { commitChanges, type Change } from './snapshot/changes.ts';
 export { resolveUser, resolveUserFrom } from './runtime/user.ts';
 export { layerDirs } from './image.ts';
@@ -63,12 +64,24 @@ export type MountSpec =
       readonly?: boolean;
     }
   | {
-      /** A persistent directory kept under the worker state, keyed by `id`, shared between runs. */
+      /**
+       * A persistent directory kept under the worker state, keyed by `id` (and `base.key`), kept
+       * between runs and builds (see cache-mounts.ts).
+       */
       type: 'cache';
       id: string;
       target: string;
       readonly?: boolean;
-      /** Owner and mode given to the directory when it is first created (default 0:0 0755). */
+      /** shared (default): used by all at once; locked: one user at a time; private: a directory no one else uses now. */
+      sharing?: CacheSharing;
+      /**
+       * BuildKit's from=: a new cache starts as a copy of this file system (its layer dirs, newest first,
+       * asked for only when a cache is made); `key` identifies it, so another base is another cache.
+       */
+      base?: { key: string; layers: () => Promise<string[]> };
+      /** The path inside the cache that is mounted (BuildKit's source=; with a base). Default "/". */
+      source?: string;
+      /** Owner and mode given to the directory when it is first created without a base (default 0:0 0755). */
       uid?: number;
       gid?: number;
       mode?: number;
@@ -142,7 +155,7 @@ function envSnapshotter(env: NodeJS.ProcessEnv): SnapshotterName | undefined {
 /** Removes what dead processes left: containers, mounts and dirs under exec/ and snapshots/. */
 async function cleanStale(stateDir: string): Promise<void> {
   const runtimeRoot = join(stateDir, 'runtime');
-  for (const sub of ['exec', 'snapshots', 'probe', 'layers']) {
+  for (const sub of ['exec', 'snapshots', 'probe', 'layers', 'cache']) {
     const dir = join(stateDir, sub);
     let names: string[] = [];
     try {
@@ -151,9 +164,10 @@ async function cleanStale(stateDir: string): Promise<void> {
       continue;
     }
     for (const name of names) {
-      // layers/ holds unpacked layers (kept) and ".tmp-OWNER" dirs being unpacked.
-      if (sub === 'layers' && !name.startsWith('.tmp-')) continue;
-      if (ownerAlive(sub === 'layers' ? name.slice(5) : name)) continue;
+      // layers/ and cache/ hold what is kept, and ".tmp-OWNER" dirs being made.
+      const kept = sub === 'layers' || sub === 'cache';
+      if (kept && !name.startsWith('.tmp-')) continue;
+      if (ownerAlive(kept ? name.slice(5) : name)) continue;
       const p = join(dir, name);
       if (sub === 'exec') {
         for (const rt of await readdir(runtimeRoot).catch(() => [] as string[])) {
@@ -280,6 +294,7 @@ class WorkerImpl implements Worker {
     const stubs: StubRecord = { created: [], parents: new Map(), copiedUp: new Map() };
     // Whether anything was mounted under execDir (secrets' tmpfs, writable bind views).
     let execMounts = false;
+    const cacheDirs: CacheDir[] = [];
     try {
       const user = await resolveUser(rootfs, proc.user);
       const cwd = posix.normalize('/' + (proc.cwd ?? '/'));
@@ -309,15 +324,16 @@ class WorkerImpl implements Worker {
             mounts.push({ destination: target, type: 'bind', source: await this.scratchView(execDir, i, src, st.isDirectory()), options: ['rbind', 'rw'] });
           }
         } else if (m.type === 'cache') {
-          const dir = join(this.stateDir, 'cache', createHash('sha256').update(m.id).digest('hex').slice(0, 32));
-          if (!existsSync(dir)) {
-            const tmp = `${dir}.${token}`;
-            await mkdir(tmp, { mode: 0o755 });
-            await chown(tmp, m.uid ?? 0, m.gid ?? 0);
-            await chmod(tmp, m.mode ?? 0o755);
-            await import('node:fs/promises').then((fs) => fs.rename(tmp, dir)).catch(async () => rm(tmp, { recursive: true, force: true }));
-          }
-          mounts.push({ destination: target, type: 'bind', source: dir, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
+          const c = await openCacheDir(
+            this.stateDir,
+            { id: m.id, sharing: m.sharing ?? 'shared', ...(m.base ? { base: m.base } : {}), uid: m.uid, gid: m.gid, mode: m.mode, signal: opts.signal },
+            token,
+          );
+          cacheDirs.push(c);
+          const source = m.source === undefined || posix.normalize('/' + m.source) === '/' ? c.dir : await resolveInRoot(c.dir, m.source);
+          const st = await stat(source).catch(() => undefined);
+          if (!st) throw new JettisonError('MOUNT', `cache mount ${target}: source ${posix.normalize('/' + m.source)} not found in the cache's from`);
+          mounts.push({ destination: target, type: 'bind', source, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
         } else if (m.type === 'tmpfs') {
           const o = ['nosuid', 'nodev', 'mode=1777'];
           if (m.size !== undefined) o.push(`size=${Math.max(4096, Math.floor(m.size))}`);
@@ -366,6 +382,7 @@ class WorkerImpl implements Worker {
       // runContainer removed the container (or deleted what was left of it).
       if (execMounts) await unmountAll(execDir);
       await removeStubs(snap, stubs, upper);
+      for (const c of cacheDirs) await c.release().catch(() => {});
       await rm(execDir, { recursive: true, force: true });
     }
   }
