@@ -62,10 +62,10 @@ export const NODE = join(REPO, 'node_modules', '.bin', 'node');
 export const MAIN = join(REPO, 'src', 'cli', 'main.ts');
 export const BIN = join(REPO, 'bin', 'jettison.cjs');
 /** What bin/jettison.cjs runs: the bundle and its loader, and the compiled modules it falls back to. */
-const DIST_OUTPUTS = [join(REPO, 'dist', 'jettison.cjs'), join(REPO, 'dist', 'loader.cjs'), join(REPO, 'dist', 'cli', 'main.js')];
+const distOutputs = (repo: string): string[] => [join(repo, 'dist', 'jettison.cjs'), join(repo, 'dist', 'loader.cjs'), join(repo, 'dist', 'cli', 'main.js')];
 
 /** Newest modification time (ms) of the files dist/ is made from. */
-function newestInput(): number {
+function newestInput(repo: string): number {
   let newest = 0;
   const visit = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -74,20 +74,24 @@ function newestInput(): number {
       else newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
-  visit(join(REPO, 'src'));
+  visit(join(repo, 'src'));
   for (const f of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.ts']) {
-    const p = join(REPO, f);
+    const p = join(repo, f);
     if (existsSync(p)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
 
-/** Why dist/ must be rebuilt before the bin is timed ("missing …", "older than the sources"), or undefined. */
-export function distStale(): string | undefined {
-  const missing = DIST_OUTPUTS.find((f) => !existsSync(f));
-  if (missing) return `missing ${missing.slice(REPO.length + 1)}`;
-  const oldest = Math.min(...DIST_OUTPUTS.map((f) => statSync(f).mtimeMs));
-  return oldest < newestInput() ? 'older than the sources' : undefined;
+/**
+ * Why `repo`'s dist/ must be rebuilt before the bin is timed ("missing dist/…", "older than the
+ * sources"), or undefined when it is current.
+ */
+export function distStale(repo: string = REPO): string | undefined {
+  const outputs = distOutputs(repo);
+  const missing = outputs.find((f) => !existsSync(f));
+  if (missing) return `missing ${missing.slice(repo.length + 1)}`;
+  const oldest = Math.min(...outputs.map((f) => statSync(f).mtimeMs));
+  return oldest < newestInput(repo) ? 'older than the sources' : undefined;
 }
 
 let distReady: Promise<void> | undefined;
