@@ -82,7 +82,9 @@ export function loadBundle(file: string, key: string, env: NodeJS.ProcessEnv = p
   const cacheFile = dir === undefined ? undefined : join(dir, `${id}-${key}.v8`);
   let cachedData: Buffer | undefined;
   try {
-    if (cacheFile) cachedData = readFileSync(cacheFile);
+    // CRC-32 of the code cache (4 bytes, big-endian), then the cache: a damaged file is not handed to V8.
+    const stored = cacheFile ? readFileSync(cacheFile) : undefined;
+    if (stored && stored.length > 4 && stored.readUInt32BE(0) === crc32(stored.subarray(4))) cachedData = stored.subarray(4);
   } catch {
     /* none yet */
   }
@@ -101,18 +103,25 @@ export function loadBundle(file: string, key: string, env: NodeJS.ProcessEnv = p
     cacheUsed,
     saveCache() {
       if (!dir || !cacheFile || cacheUsed) return;
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
       try {
         const data = script.createCachedData();
+        const head = Buffer.alloc(4);
+        head.writeUInt32BE(crc32(data));
         mkdirSync(dir, { recursive: true });
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        writeFileSync(tmp, data);
+        writeFileSync(tmp, Buffer.concat([head, data]));
         renameSync(tmp, cacheFile);
         // Caches of an older bundle at the same place (another checkout's are left alone).
         for (const name of readdirSync(dir)) {
           if (name.startsWith(`${place}-`) && !name.startsWith(`${id}-`)) rmSync(join(dir, name), { force: true });
         }
       } catch {
-        /* no cache (read-only home, a concurrent writer): just slower next time */
+        // No cache (read-only home, a full disk): just slower next time.
+        try {
+          rmSync(tmp, { force: true });
+        } catch {
+          /* nothing written */
+        }
       }
     },
   };

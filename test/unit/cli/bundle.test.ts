@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { bundleCli } from '../../../scripts/bundle.ts';
 import { cacheKey } from '../../../src/cli/compile-cache.ts';
 
@@ -139,6 +140,23 @@ test('a changed bundle gets new caches and its old ones are removed', async () =
   assert.equal(now.length, 1);
   assert.notDeepEqual(now, before);
   assert.equal(now[0].slice(0, 9), before[0].slice(0, 9), 'same place, other content');
+});
+
+test('a damaged code cache is not used: the command runs as usual and the cache is written again', async () => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  const want = bin(['--help']);
+  assert.equal(want.status, 0);
+  const [name] = [...codeCaches().keys()];
+  const path = join(cacheDir, 'jettison-bundle', name);
+  for (const damage of [(b: Buffer) => b.subarray(0, b.length >> 1), (b: Buffer) => (b[b.length >> 1] ^= 0xff, b), () => Buffer.alloc(0)]) {
+    const damaged = damage(readFileSync(path));
+    writeFileSync(path, damaged);
+    const got = bin(['--help']);
+    assert.deepEqual([got.status, got.stdout, got.stderr], [0, want.stdout, want.stderr]);
+    const again = readFileSync(path);
+    assert.ok(!again.equals(damaged), 'written again');
+    assert.equal(again.readUInt32BE(0), crc32(again.subarray(4)), 'a whole cache, its checksum first');
+  }
 });
 
 function readdirSafe(d: string): string[] {
