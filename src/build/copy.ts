@@ -11,13 +11,17 @@
  *   writes (and directories it creates); `--chmod` sets the mode of everything copied.
  * The same walk yields `copyDigest`, the content digest that enters the step's cache key: relative
  * destination paths, types, modes, owners, link targets and file contents — never mtimes or host paths.
+ * Walks, digests and copies are streamed: memory depends on the widest directory, not the file count.
  */
 import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { JettisonError } from '../errors.ts';
 import type { Digest } from '../image/types.ts';
+import { ListingWriter, keepListing } from '../solver/index.ts';
+import { StatBatcher, STAT_BATCH } from '../image/tar/stat-batch.ts';
 import { PatternMatcher } from '../context/patterns.ts';
 import { cleanRelative, hasWildcard, matchComponent, resolveRelative } from '../context/scoped-path.ts';
 
@@ -116,6 +120,7 @@ export async function* planCopy(req: CopyRequest, destRoot: string): AsyncGenera
     const st = await lstatOrNull(resolved === '' ? destRoot : `${destRoot}/${resolved}`);
     destIsDir = st?.isDirectory() ?? false;
   }
+  const stats = new StatBatcher();
   for (const written of req.paths) {
     let matches: string[];
     if (hasWildcard(written)) {
@@ -133,7 +138,7 @@ export async function* planCopy(req: CopyRequest, destRoot: string): AsyncGenera
       const base = req.parents ? posix.join(destRel, posix.dirname(parentsPart(written, match))) : destRel;
       if (st.isDirectory()) {
         const into = req.parents ? posix.join(destRel, parentsPart(written, match)) : destRel;
-        yield* walkDir(host, resolved, cleanRelative(into), ignore, exclude, '');
+        yield* walkDir(host, resolved, cleanRelative(into), ignore, exclude, '', stats);
       } else {
         if (exclude?.matches(posix.basename(match))) continue;
         const target = req.parents || destIsDir ? posix.join(base, posix.basename(match)) : destRel;
@@ -147,6 +152,7 @@ function entry(src: string, dest: string, st: Stats, linkTarget: string | undefi
   return linkTarget === undefined ? { src, dest, stat: st } : { src, dest, stat: st, linkTarget };
 }
 
+/** A directory's entries, depth first by name. */
 async function* walkDir(
   hostDir: string,
   relInRoot: string,
@@ -154,18 +160,23 @@ async function* walkDir(
   ignore: PatternMatcher | undefined,
   exclude: PatternMatcher | undefined,
   relInSource: string,
+  stats: StatBatcher,
 ): AsyncGenerator<CopyEntry> {
   const names = (await readdir(hostDir)).sort();
-  for (const name of names) {
-    const rootRel = relInRoot === '' ? name : `${relInRoot}/${name}`;
-    const srcRel = relInSource === '' ? name : `${relInSource}/${name}`;
-    const host = `${hostDir}/${name}`;
-    const st = await lstat(host);
-    const ignored = (ignore && ignore.matches(rootRel)) || (exclude && exclude.matches(srcRel));
-    if (ignored && (!st.isDirectory() || ((!ignore || ignore.canSkipDir(rootRel)) && (!exclude || exclude.canSkipDir(srcRel))))) continue;
-    const dest = destDir === '' ? name : `${destDir}/${name}`;
-    if (!ignored) yield entry(host, dest, st, st.isSymbolicLink() ? await readlink(host) : undefined);
-    if (st.isDirectory()) yield* walkDir(host, rootRel, dest, ignore, exclude, srcRel);
+  for (let from = 0; from < names.length; from += STAT_BATCH) {
+    const batch = await stats.batch(hostDir, names, from);
+    for (let i = 0; i < batch.length; i++) {
+      const name = names[from + i];
+      const st = batch[i];
+      const rootRel = relInRoot === '' ? name : `${relInRoot}/${name}`;
+      const srcRel = relInSource === '' ? name : `${relInSource}/${name}`;
+      const host = `${hostDir}/${name}`;
+      const ignored = (ignore && ignore.matches(rootRel)) || (exclude && exclude.matches(srcRel));
+      if (ignored && (!st.isDirectory() || ((!ignore || ignore.canSkipDir(rootRel)) && (!exclude || exclude.canSkipDir(srcRel))))) continue;
+      const dest = destDir === '' ? name : `${destDir}/${name}`;
+      if (!ignored) yield entry(host, dest, st, st.isSymbolicLink() ? await readlink(host) : undefined);
+      if (st.isDirectory()) yield* walkDir(host, rootRel, dest, ignore, exclude, srcRel, stats);
+    }
   }
 }
 
@@ -186,70 +197,131 @@ function typeOf(st: Stats): string {
 
 export interface FileHashCache {
   /** A previously computed content digest for this file, when its identity and change time are unchanged. */
-  get(path: string, st: Stats): string | undefined;
+  get(path: string, st: Stats): string | undefined | Promise<string | undefined>;
   set(path: string, st: Stats, digest: string): void;
 }
 
 /**
- * A reusable read buffer: fresh buffers per chunk would be garbage that grows peak memory with the
- * context's size. Hashing is sequential today; a concurrent caller gets a buffer of its own.
+ * Read buffers for hashing, reused (fresh buffers per chunk would be garbage that grows peak memory
+ * with the context's size); their number bounds how many files are read at once.
  */
-const HASH_BUFFER = Buffer.allocUnsafe(1 << 20);
-let hashBufferBusy = false;
+const HASH_BUFFER_SIZE = 256 << 10;
+const HASH_CONCURRENCY = 8;
+const freeBuffers: Buffer[] = [];
+const bufferWaiters: ((b: Buffer) => void)[] = [];
+let buffersMade = 0;
 
-async function hashFile(path: string): Promise<string> {
+function acquireBuffer(): Buffer | Promise<Buffer> {
+  const free = freeBuffers.pop();
+  if (free) return free;
+  if (buffersMade < HASH_CONCURRENCY) {
+    buffersMade++;
+    return Buffer.allocUnsafe(HASH_BUFFER_SIZE);
+  }
+  return new Promise((resolve) => bufferWaiters.push(resolve));
+}
+
+function releaseBuffer(b: Buffer): void {
+  const waiter = bufferWaiters.shift();
+  if (waiter) waiter(b);
+  else freeBuffers.push(b);
+}
+
+/** sha256 (hex) of a file's content; `size` (from lstat) saves the read that would only find the end. */
+async function hashFile(path: string, size: number): Promise<string> {
   const h = createHash('sha256');
-  const own = hashBufferBusy;
-  const buf = own ? Buffer.allocUnsafe(1 << 20) : HASH_BUFFER;
-  hashBufferBusy = true;
-  const fh = await open(path, 'r').catch((err: unknown) => {
-    if (!own) hashBufferBusy = false;
-    throw err;
-  });
+  const buf = await acquireBuffer();
   try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
+    const fh = await open(path, 'r');
+    try {
+      let total = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        h.update(buf.subarray(0, bytesRead));
+        total += bytesRead;
+        if (bytesRead < buf.length && total >= size) break;
+      }
+    } finally {
+      await fh.close();
     }
   } finally {
-    await fh.close();
-    if (!own) hashBufferBusy = false;
+    releaseBuffer(buf);
   }
   return h.digest('hex');
 }
 
+/** Entries whose listing lines are being computed at once (cache lookups, hashing), in walk order. */
+const DIGEST_WINDOW = 16;
+
+/** What about one entry enters the digest (everything but its path): see copyDigest. */
+async function describeEntry(req: CopyRequest, e: CopyEntry, cache: FileHashCache | undefined): Promise<string> {
+  const o = owner(req, e.stat);
+  const mode = req.chmod ?? e.stat.mode & 0o7777;
+  let content = '';
+  if (e.stat.isFile()) {
+    content = (await cache?.get(e.src, e.stat)) ?? '';
+    if (content === '') {
+      content = await hashFile(e.src, e.stat.size);
+      cache?.set(e.src, e.stat, content);
+    }
+  } else if (e.stat.isCharacterDevice() || e.stat.isBlockDevice()) {
+    content = String(e.stat.rdev);
+  }
+  return `${typeOf(e.stat)} ${mode.toString(8)} ${o.uid}:${o.gid} ${JSON.stringify(e.linkTarget ?? '')} ${content}`;
+}
+
+export interface CopyDigest {
+  digest: Digest;
+  files: number;
+  bytes: number;
+  /** The stored listing (in `listingDir`) the digest is the sha256 of, when a listingDir was given. */
+  listing?: string;
+}
+
 /**
- * The digest of what a COPY would write: for each entry its destination path, type, mode (after
- * --chmod), owner (after --chown or reset), link target and content digest. Stable across hosts and
- * times: no mtimes, no host paths.
+ * The digest of what a COPY would write: the sha256 of its listing (solver/listing.ts), one line per
+ * entry: its destination path, type, mode (after --chmod), owner (after --chown or reset), link target
+ * and content digest, sorted by destination path. Stable across hosts and times: no mtimes, no host
+ * paths. With `listingDir` the listing is kept there (to explain a cache miss file by file). Memory
+ * does not grow with the number of files: the listing is written to disk as the sources are walked.
  */
 export async function copyDigest(
   req: CopyRequest,
   destRoot: string,
   cache?: FileHashCache,
-): Promise<{ digest: Digest; files: number; bytes: number; perFile: Record<string, Digest> }> {
-  const h = createHash('sha256');
-  let files = 0;
-  let bytes = 0;
-  const perFile: Record<string, Digest> = {};
-  for await (const e of planCopy(req, destRoot)) {
-    const o = owner(req, e.stat);
-    const mode = req.chmod ?? e.stat.mode & 0o7777;
-    let content = '';
-    if (e.stat.isFile()) {
-      content = cache?.get(e.src, e.stat) ?? (await hashFile(e.src));
-      cache?.set(e.src, e.stat, content);
-      bytes += e.stat.size;
-    } else if (e.stat.isCharacterDevice() || e.stat.isBlockDevice()) {
-      content = String(e.stat.rdev);
+  opts: { listingDir?: string } = {},
+): Promise<CopyDigest> {
+  const writer = await ListingWriter.create(opts.listingDir ?? tmpdir());
+  let finished: { file: string; digest: Digest } | undefined;
+  try {
+    let files = 0;
+    let bytes = 0;
+    const queue: { dest: string; line: Promise<string> }[] = [];
+    for await (const e of planCopy(req, destRoot)) {
+      const line = describeEntry(req, e, cache);
+      line.catch(() => undefined); // awaited in order below; a failure is seen there
+      queue.push({ dest: e.dest, line });
+      files++;
+      if (e.stat.isFile()) bytes += e.stat.size;
+      if (queue.length >= DIGEST_WINDOW) {
+        const head = queue.shift()!;
+        await writer.add(head.dest, await head.line);
+      }
     }
-    const line = `${e.dest}\0${typeOf(e.stat)}\0${mode.toString(8)}\0${o.uid}:${o.gid}\0${e.linkTarget ?? ''}\0${content}\n`;
-    h.update(line);
-    perFile[e.dest] = `sha256:${createHash('sha256').update(line).digest('hex')}`;
-    files++;
+    for (const head of queue) await writer.add(head.dest, await head.line);
+    finished = await writer.finish();
+    if (!opts.listingDir) {
+      await rm(finished.file, { force: true });
+      return { digest: finished.digest, files, bytes };
+    }
+    const listing = await keepListing(opts.listingDir, finished.file, finished.digest);
+    return { digest: finished.digest, files, bytes, listing };
+  } catch (err) {
+    await writer.discard();
+    if (finished) await rm(finished.file, { force: true });
+    throw err;
   }
-  return { digest: `sha256:${h.digest('hex')}`, files, bytes, perFile };
 }
 
 /**

@@ -21,7 +21,7 @@ import type { Descriptor, HistoryEntry, ImageConfig, Platform } from '../image/t
 import type { ProgressEvent, StageSize } from '../progress/index.ts';
 import { fromSolverEvent } from '../progress/index.ts';
 import type { RegistryConfig } from '../registry/index.ts';
-import { BuildCache, defaultJobs, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
+import { BuildCache, defaultJobs, listingDir, registerCacheGcRoots, solve, solverCache, SolveFailure, type CachedResult, type Vertex } from '../solver/index.ts';
 import { compressLayers, openStore, readImage, writeImage } from '../store/index.ts';
 import type { LocalStore } from '../store/index.ts';
 import { createWorker, layerDirs, type Worker } from '../worker/index.ts';
@@ -249,6 +249,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       resolveImage,
       namedContext: (n) => named.get(n),
       hashCache,
+      listingDir: listingDir(store.root),
       scope: dockerfilePath ?? dockerfileName,
     });
     await hashCache.save();

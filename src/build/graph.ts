@@ -1,7 +1,8 @@
 /**
  * From a planned and lowered Dockerfile to the solver's graph: one vertex per step that changes the
  * file system (RUN → exec, COPY/ADD/WORKDIR → file), rooted in an image or scratch vertex per stage,
- * with context vertices whose keys carry the digest of exactly the files a step reads. Metadata-only
+ * with context vertices whose keys carry the digest of exactly the files a step reads (its per-file
+ * listing kept on disk, in the build cache's listing directory, to explain misses). Metadata-only
  * steps (ENV, LABEL, CMD…) make no vertex: they shape the image config, which lowering computes.
  *
  * Everything here is decided before anything runs, as BuildKit does: base images are resolved (and
@@ -25,7 +26,7 @@ import {
 } from '../frontend/dockerfile/index.ts';
 import { vertex, type Mount, type Vertex, type FileAction, type ContentDigest } from '../solver/index.ts';
 import type { BuildContext } from '../context/source.ts';
-import { copyDigest, type FileHashCache } from './copy.ts';
+import { copyDigest, type CopyDigest, type FileHashCache } from './copy.ts';
 
 /** A resolved base image: what a stage starting FROM it needs. */
 export interface ResolvedImage {
@@ -48,6 +49,8 @@ export interface GraphInput {
   /** Maps a FROM / --from name to a named context when --build-context gave one. */
   namedContext(name: string): { kind: 'dir'; name: string } | { kind: 'image'; ref: string } | undefined;
   hashCache?: FileHashCache;
+  /** Where per-file listings of context contents are kept (the build cache's listingDir()), to explain misses. */
+  listingDir?: string;
   /** The Dockerfile's path, part of every step identity (explanations of cache misses). */
   scope: string;
 }
@@ -98,6 +101,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
   const stages = new Map<number, StageState>();
   const contextOf = new Map<Digest, string>();
   const emptyDir = await mkdtemp(join(tmpdir(), 'jettison-empty-'));
+  const listingOpts = input.listingDir !== undefined ? { listingDir: input.listingDir } : {};
   try {
     const scratch = vertex({ op: { kind: 'scratch' }, name: 'scratch' });
     const imageVertices = new Map<string, { v: Vertex; image: ResolvedImage }>();
@@ -239,8 +243,8 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
             let v = src.v;
             if (src.context) {
               const ctx = input.contexts.get(src.context)!;
-              const d = await copyDigest({ source: { root: ctx.root, ignore: ctx.ignore, ownership: 'reset' }, paths: [m.source ?? '.'], dest: '/' }, emptyDir, input.hashCache);
-              contents.push({ label: `bind ${m.target}`, files: d.perFile });
+              const d = await copyDigest({ source: { root: ctx.root, ignore: ctx.ignore, ownership: 'reset' }, paths: [m.source ?? '.'], dest: '/' }, emptyDir, input.hashCache, listingOpts);
+              contents.push(contentOf(`bind ${m.target}`, d));
               v = contextVertex(src.context);
             }
             mounts.push({ type: 'bind', input: inputIndex(v), source: m.source ?? '/', target: m.target!, readonly: m.readonly });
@@ -338,8 +342,9 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
               { source: { root: ctx.root, ignore: ctx.ignore, ownership: 'reset' }, paths: local, dest: step.dest, ...(step.parents ? { parents: true } : {}), ...(step.exclude.length ? { exclude: step.exclude } : {}) },
               emptyDir,
               input.hashCache,
+              listingOpts,
             );
-            contents.push({ label: `${src.context} files`, files: d.perFile });
+            contents.push(contentOf(`${src.context} files`, d));
             v = contextVertex(src.context);
           }
           inputs.push(v);
@@ -373,6 +378,11 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
 
 export function isRemote(src: string): boolean {
   return /^https?:\/\//.test(src) || /^git@/.test(src) || /\.git(#|$)/.test(src);
+}
+
+/** A content item for files a step reads from a context: the digest, and its listing when one was kept. */
+function contentOf(label: string, d: CopyDigest): ContentDigest {
+  return { label, digest: d.digest, ...(d.listing !== undefined ? { listing: d.listing } : {}) };
 }
 
 function sha(data: string): Digest {

@@ -1,64 +1,150 @@
 /**
  * Content digests of context files, remembered between builds so that an unchanged 200 MB context is
  * not read again: a file's digest is reused while its inode, size, mtime and ctime are unchanged
- * (any write changes ctime). Kept per context directory under `<root>/context-hashes/`; losing or
- * corrupting the file only costs a re-hash. Never part of a cache key itself.
+ * (any write changes ctime). Losing or corrupting the cache only costs a re-hash; it is never part of
+ * a cache key itself.
+ *
+ * Kept on disk one file per context directory, under `<root>/context-hashes/<context id>/<dir id>`
+ * (JSON: the directory's path and, by file name, "ino size mtime-ns ctime-ns digest"). A
+ * directory's file is read when a file in it is first looked up and written back when it changed, so
+ * memory holds at most MAX_LOADED directories' entries, whatever the number of files.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../util/fs.ts';
 import type { FileHashCache } from './copy.ts';
 
-type Entry = [ino: number, size: number, mtimeNs: string, ctimeNs: string, digest: string];
+/** "ino size mtime-ns ctime-ns digest": one string per file (few objects, little for the GC to move). */
+type Entry = string;
 
-function stamp(st: Stats): [number, number, string, string] {
-  const ns = (t: number) => String(Math.round(t * 1e6));
-  return [st.ino, st.size, ns(st.mtimeMs), ns(st.ctimeMs)];
+interface Shard {
+  dir: string;
+  file: string;
+  entries: Map<string, Entry>;
+  dirty: boolean;
+}
+
+/**
+ * Directories whose entries stay in memory (least recently used are written back and dropped). A
+ * digest set for a directory dropped meanwhile (a window of files in flight spanning more
+ * directories) is kept aside and written by save().
+ */
+const MAX_LOADED = 32;
+
+/** What must be unchanged for a remembered digest to hold, as the entry's prefix. */
+function stamp(st: Stats): string {
+  return `${st.ino} ${st.size} ${Math.round(st.mtimeMs * 1e6)} ${Math.round(st.ctimeMs * 1e6)} `;
+}
+
+function id(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 32);
+}
+
+function split(path: string): [dir: string, name: string] {
+  const slash = path.lastIndexOf('/');
+  return [path.slice(0, slash), path.slice(slash + 1)];
+}
+
+function validEntry(e: unknown): e is Entry {
+  return typeof e === 'string' && /^\d+ \d+ -?\d+ -?\d+ [0-9a-f]{64}$/.test(e);
 }
 
 export class ContextHashCache implements FileHashCache {
-  private readonly entries: Map<string, Entry>;
-  private readonly file: string;
-  private dirty = false;
+  private readonly root: string;
+  /** Loaded (or loading) directories, least recently used first. */
+  private readonly shards = new Map<string, Promise<Shard>>();
+  /** Digests set for a directory no longer loaded: applied by save(). */
+  private readonly deferred: [path: string, entry: Entry][] = [];
+  private readonly loaded = new Map<string, Shard>();
 
-  private constructor(file: string, entries: Map<string, Entry>) {
-    this.file = file;
-    this.entries = entries;
+  private constructor(root: string) {
+    this.root = root;
   }
 
   static async open(storeRoot: string, contextRoot: string): Promise<ContextHashCache> {
-    const dir = join(storeRoot, 'context-hashes');
-    const file = join(dir, `${createHash('sha256').update(contextRoot).digest('hex').slice(0, 32)}.json`);
-    let entries = new Map<string, Entry>();
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as Record<string, Entry>;
-      entries = new Map(Object.entries(parsed).filter(([, e]) => Array.isArray(e) && e.length === 5));
-    } catch {
-      // no cache yet, or unreadable: start afresh
-    }
-    await mkdir(dir, { recursive: true });
-    return new ContextHashCache(file, entries);
+    const base = join(storeRoot, 'context-hashes');
+    const root = join(base, id(contextRoot));
+    await mkdir(root, { recursive: true });
+    // the single-file format of earlier versions (every entry in one JSON file) is not read any more
+    await rm(join(base, `${id(contextRoot)}.json`), { force: true });
+    return new ContextHashCache(root);
   }
 
-  get(path: string, st: Stats): string | undefined {
-    const e = this.entries.get(path);
+  private async load(dir: string): Promise<Shard> {
+    const file = join(this.root, id(dir));
+    const entries = new Map<string, Entry>();
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as { dir?: unknown; entries?: Record<string, unknown> };
+      if (parsed.dir === dir && parsed.entries && typeof parsed.entries === 'object') {
+        for (const [name, e] of Object.entries(parsed.entries)) if (validEntry(e)) entries.set(name, e);
+      }
+    } catch {
+      // no entries yet, or unreadable: start afresh
+    }
+    const shard = { dir, file, entries, dirty: false };
+    this.loaded.set(dir, shard);
+    return shard;
+  }
+
+  private async write(shard: Shard): Promise<void> {
+    if (!shard.dirty) return;
+    shard.dirty = false;
+    // No fsync: a torn file is only a lost cache. Temp + rename keeps concurrent builds' readers whole.
+    const tmp = `${shard.file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, JSON.stringify({ dir: shard.dir, entries: Object.fromEntries(shard.entries) }));
+    await rename(tmp, shard.file);
+  }
+
+  private async shard(dir: string): Promise<Shard> {
+    let p = this.shards.get(dir);
+    if (p) {
+      this.shards.delete(dir); // most recently used last
+      this.shards.set(dir, p);
+      return p;
+    }
+    p = this.load(dir);
+    this.shards.set(dir, p);
+    if (this.shards.size > MAX_LOADED) {
+      const [oldest, evicted] = this.shards.entries().next().value!;
+      this.shards.delete(oldest);
+      const old = await evicted;
+      if (this.loaded.get(oldest) === old) this.loaded.delete(oldest);
+      await this.write(old);
+    }
+    return p;
+  }
+
+  async get(path: string, st: Stats): Promise<string | undefined> {
+    const [dir, name] = split(path);
+    const e = (await this.shard(dir)).entries.get(name);
     if (!e) return undefined;
-    const [ino, size, m, c] = stamp(st);
-    return e[0] === ino && e[1] === size && e[2] === m && e[3] === c ? e[4] : undefined;
+    const prefix = stamp(st);
+    return e.length === prefix.length + 64 && e.startsWith(prefix) ? e.slice(prefix.length) : undefined;
   }
 
   set(path: string, st: Stats, digest: string): void {
-    const prev = this.entries.get(path);
-    if (prev && prev[4] === digest && this.get(path, st) === digest) return;
-    this.entries.set(path, [...stamp(st), digest]);
-    this.dirty = true;
+    const [dir, name] = split(path);
+    const entry: Entry = stamp(st) + digest;
+    const shard = this.loaded.get(dir);
+    if (!shard) {
+      this.deferred.push([path, entry]);
+      return;
+    }
+    const prev = shard.entries.get(name);
+    if (prev === entry) return;
+    shard.entries.set(name, entry);
+    shard.dirty = true;
   }
 
+  /** Writes back every directory whose entries changed. */
   async save(): Promise<void> {
-    if (!this.dirty) return;
-    await writeFileAtomic(this.file, JSON.stringify(Object.fromEntries(this.entries)));
-    this.dirty = false;
+    for (const [path, entry] of this.deferred.splice(0)) {
+      const [dir, name] = split(path);
+      const shard = await this.shard(dir);
+      shard.entries.set(name, entry);
+      shard.dirty = true;
+    }
+    for (const p of this.shards.values()) await this.write(await p);
   }
 }

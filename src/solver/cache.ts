@@ -9,6 +9,9 @@
  *   steps/<hex>/<keyhex>.json       pointers from a step's identity to records of it, two identities
  *                                   per step: (scope, stage, index) and (scope, stage, instruction);
  *                                   the newest STEP_HISTORY of each are kept
+ *   listings/<hex>                  per-file listings (listing.ts) of contents whose digest is the
+ *                                   listing's sha256, written by whoever computes the digest; the
+ *                                   newest MAX_LISTINGS are kept, to explain misses file by file
  *
  * No locks are needed: every file is complete when it appears, records for one key written by two
  * processes at once are equivalent (last rename wins), and readers skip pointers to missing records.
@@ -23,7 +26,8 @@ import { digestHex, isDigest } from '../image/digest.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import { sweepTemporaries, TEMP_PREFIX, writeFileAtomic, type AtomicWriteHooks } from './atomic.ts';
 import { canonicalDigest, canonicalJSON, type JsonObject } from './canonical.ts';
-import { compareWithRecord } from './explain.ts';
+import { compareWithRecord, MAX_FILES_NAMED, type FileChanges } from './explain.ts';
+import { diffListings, listingFile } from './listing.ts';
 import type { Op } from './ops.ts';
 import type { SolverCache } from './solve.ts';
 import { keyOf, type KeyComponents, type StepInfo, type Vertex } from './vertex.ts';
@@ -108,6 +112,11 @@ export class BuildCache {
   constructor(storeRoot: string, options: BuildCacheOptions = {}) {
     this.dir = join(storeRoot, 'cache');
     this.hooks = options.hooks ?? {};
+  }
+
+  /** `<store root>/cache/listings`: where contents' per-file listings are kept (see listingDir()). */
+  get listingDir(): string {
+    return join(this.dir, 'listings');
   }
 
   private entryPath(key: Digest): string {
@@ -215,9 +224,22 @@ export class BuildCache {
       }
     }
     if (!best) return { reasons: [] };
+    // Contents kept as listings: compare the earlier listing with the current one, file by file.
+    const fileChanges = new Map<string, FileChanges>();
+    const before = new Map(best.record.components.contents.map((c) => [c.label, c.digest]));
+    for (const c of v.contents) {
+      const prev = before.get(c.label);
+      if (c.listing === undefined || prev === undefined || prev === c.digest || !isDigest(prev)) continue;
+      try {
+        fileChanges.set(c.label, await diffListings(listingFile(this.listingDir, prev as Digest), c.listing, MAX_FILES_NAMED));
+      } catch {
+        // the earlier listing is gone (trimmed) or unreadable: the content is only said to have changed
+      }
+    }
+    const reasons = fileChanges.size > 0 ? compareWithRecord(best.record, v, fileChanges).reasons : best.reasons;
     return {
       previous: { key: best.record.key, created: best.record.created, name: best.record.name },
-      reasons: best.reasons,
+      reasons,
     };
   }
 
@@ -273,6 +295,11 @@ export class BuildCache {
   async sweep(olderThanMs = 3_600_000): Promise<number> {
     return sweepTemporaries(this.dir, olderThanMs);
   }
+}
+
+/** Where the build cache under a store root keeps per-file listings (listing.ts's keepListing puts them there). */
+export function listingDir(storeRoot: string): string {
+  return join(storeRoot, 'cache', 'listings');
 }
 
 /** Parses and verifies a record; undefined when it is not a complete, self-consistent record. */

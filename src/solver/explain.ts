@@ -3,6 +3,8 @@
  * component by component (op definition, each input's key, each content digest) and says what
  * changed in words a user recognises: "base image changed", "build arg VERSION changed",
  * "COPY src/ changed: file src/main.c differs". Values of build args and env vars are not shown.
+ * Per-file detail comes from the records' in-memory `files`, or, for contents kept as on-disk listings,
+ * from a comparison of the two listings the caller makes (cache.ts) and passes in.
  */
 import { canonicalJSON } from './canonical.ts';
 import type { ExecOp, Op } from './ops.ts';
@@ -23,7 +25,13 @@ export interface Comparison {
   reasons: string[];
 }
 
-const MAX_FILES_NAMED = 3;
+export const MAX_FILES_NAMED = 3;
+
+/** File-level changes of one content item: the first few named, and how many in all. */
+export interface FileChanges {
+  named: string[];
+  total: number;
+}
 
 function same(a: unknown, b: unknown): boolean {
   if (a === undefined || b === undefined) return a === b;
@@ -93,8 +101,11 @@ function describeFiles(before: Record<string, string>, after: Record<string, str
   return out;
 }
 
-/** Compares an earlier record of a step with the vertex now being built. */
-export function compareWithRecord(prev: ComparableRecord, v: Vertex): Comparison {
+/**
+ * Compares an earlier record of a step with the vertex now being built. `fileChanges` (by content
+ * label) gives the file-level changes of contents kept as listings.
+ */
+export function compareWithRecord(prev: ComparableRecord, v: Vertex, fileChanges?: ReadonlyMap<string, FileChanges>): Comparison {
   const reasons: string[] = [];
   let distance = 0;
   if (prev.components.definition !== v.components.definition) {
@@ -129,11 +140,15 @@ export function compareWithRecord(prev: ComparableRecord, v: Vertex): Comparison
     else if (a === undefined) reasons.push(`${label} is no longer read`);
     else {
       const prevFiles = prev.files[label];
-      const files = prevFiles && a.files ? describeFiles(prevFiles, a.files) : [];
-      if (files.length === 0) reasons.push(`${label} changed`);
+      let changes = fileChanges?.get(label);
+      if (!changes && prevFiles && a.files) {
+        const all = describeFiles(prevFiles, a.files);
+        changes = { named: all.slice(0, MAX_FILES_NAMED), total: all.length };
+      }
+      if (!changes || changes.total === 0) reasons.push(`${label} changed`);
       else {
-        const named = files.slice(0, MAX_FILES_NAMED).join(', ');
-        const more = files.length > MAX_FILES_NAMED ? ` (and ${files.length - MAX_FILES_NAMED} more)` : '';
+        const named = changes.named.slice(0, MAX_FILES_NAMED).join(', ');
+        const more = changes.total > MAX_FILES_NAMED ? ` (and ${changes.total - MAX_FILES_NAMED} more)` : '';
         reasons.push(`${label} changed: ${named}${more}`);
       }
     }

@@ -56,6 +56,7 @@ export {
 export {
   BuildCache,
   solverCache,
+  listingDir,
   cacheBlobRoots,
   parseRecord,
   type CacheRecord,
@@ -65,5 +66,6 @@ export {
   type BuildCacheOptions,
   type SolverCacheOptions,
 } from './cache.ts';
-export { compareWithRecord, type Comparison } from './explain.ts';
+export { compareWithRecord, type Comparison, type FileChanges } from './explain.ts';
+export { ListingWriter, keepListing, diffListings, readListing, comparePaths, listingFile, MAX_LISTINGS, type ListingLine, type ListingDiff } from './listing.ts';
 export { registerCacheGcRoots } from './gc-roots.ts';

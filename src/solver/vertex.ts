@@ -15,7 +15,9 @@
  * `contents` are digests the caller computes of data the op reads that is not itself a vertex
  * (e.g. the files a COPY matched in the build context). A content item may carry the per-file
  * digests it was computed from (`files`); its digest is then derived from them
- * (contentDigestOfFiles) so that a cache miss can be explained file by file.
+ * (contentDigestOfFiles) so that a cache miss can be explained file by file. Or it may name an
+ * on-disk listing of the files (`listing`, see listing.ts) whose sha256 its digest is: the same
+ * explanations without one entry per file in memory.
  *
  * Display metadata (name, step, build-arg names) never enters the key. Neither do secrets or
  * cache-mount contents: ops refer to both by id only (see ops.ts).
@@ -50,6 +52,8 @@ export interface ContentDigest {
   digest?: Digest;
   /** Per-file digests (relative path → digest of whatever about the file matters: content, mode…). */
   files?: Record<string, Digest>;
+  /** A sorted listing file (listing.ts) whose sha256 is `digest`: per-file detail kept on disk. */
+  listing?: string;
 }
 
 /** The components a vertex's key is made of: recorded with cache entries to explain misses. */
@@ -101,6 +105,10 @@ function normalizeContents(contents: ContentDigest[]): (ContentDigest & { digest
     if (seen.has(c.label)) throw new JettisonError('SOLVER_DEFINITION', `duplicate content label "${c.label}"`);
     seen.add(c.label);
     let digest = c.digest;
+    if (c.listing !== undefined) {
+      if (c.files) throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": give files or a listing, not both`);
+      if (digest === undefined || !isDigest(digest)) throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": a listing needs its digest`);
+    }
     if (c.files) {
       const derived = contentDigestOfFiles(c.files);
       if (digest !== undefined && digest !== derived) {
@@ -111,7 +119,12 @@ function normalizeContents(contents: ContentDigest[]): (ContentDigest & { digest
     if (digest === undefined || !isDigest(digest)) {
       throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": expected a sha256 digest or files`);
     }
-    return Object.freeze({ label: c.label, digest, ...(c.files ? { files: Object.freeze({ ...c.files }) } : {}) });
+    return Object.freeze({
+      label: c.label,
+      digest,
+      ...(c.files ? { files: Object.freeze({ ...c.files }) } : {}),
+      ...(c.listing !== undefined ? { listing: c.listing } : {}),
+    });
   });
   return out.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }

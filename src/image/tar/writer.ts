@@ -13,11 +13,12 @@
  * extended attributes of the paths that have any are read first, by one getfattr process).
  */
 import { constants, type BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { JettisonError } from '../../errors.ts';
 import { BLOCK, END_OF_ARCHIVE, encodeHeader, padding, type EntryType, type TarHeader } from './header.ts';
+import { StatBatcher, STAT_BATCH } from './stat-batch.ts';
 import { isOverlayXattr, readXattrTree } from './xattr.ts';
 
 export type LayerSource =
@@ -63,8 +64,6 @@ interface Child {
 }
 
 const READ_CHUNK = 256 * 1024;
-/** lstat calls in flight while listing one directory (the cost is the thread pool's round trip). */
-const STAT_BATCH = 64;
 
 function entryType(st: BigIntStats): EntryType | undefined {
   if (st.isFile()) return 'file';
@@ -110,14 +109,10 @@ function byKey(a: Child, b: Child): number {
   return Buffer.compare(a.key, b.key);
 }
 
-/** lstat of every name in `dir`, STAT_BATCH at a time. */
-async function lstatAll(dir: string, names: string[]): Promise<BigIntStats[]> {
-  const out: BigIntStats[] = new Array(names.length);
-  for (let i = 0; i < names.length; i += STAT_BATCH) {
-    const batch = names.slice(i, i + STAT_BATCH);
-    const stats = await Promise.all(batch.map((name) => lstat(join(dir, name), { bigint: true })));
-    for (let j = 0; j < stats.length; j++) out[i + j] = stats[j];
-  }
+/** lstat of every name in `dir`. */
+async function lstatAll(stats: StatBatcher, dir: string, names: string[]): Promise<BigIntStats[]> {
+  const out: BigIntStats[] = [];
+  for (let i = 0; i < names.length; i += STAT_BATCH) out.push(...(await stats.batch(dir, names, i, true)));
   return out;
 }
 
@@ -133,10 +128,10 @@ function addWhiteout(children: Child[], dirRel: string, name: string): void {
 }
 
 /** A directory's children (of a `dir` or `overlay` source), in output order. */
-async function dirChildren(root: string, rel: string, overlay: boolean, xt: XattrTree | undefined): Promise<Child[]> {
+async function dirChildren(root: string, rel: string, overlay: boolean, xt: XattrTree | undefined, batcher: StatBatcher): Promise<Child[]> {
   const dir = rel === '' ? root : join(root, rel);
   const names = await readdir(dir);
-  const stats = await lstatAll(dir, names);
+  const stats = await lstatAll(batcher, dir, names);
   const children: Child[] = [];
   for (let i = 0; i < names.length; i++) {
     const st = stats[i];
@@ -158,9 +153,9 @@ async function dirChildren(root: string, rel: string, overlay: boolean, xt: Xatt
 }
 
 /** Every entry below `rel` of a `dir` or `overlay` source, sorted by path bytes; one directory listed at a time. */
-async function* dirItems(root: string, rel: string, overlay: boolean, xt: XattrTree | undefined): AsyncGenerator<Item> {
-  for (const c of await dirChildren(root, rel, overlay, xt)) {
-    if (c.block !== undefined) yield* dirItems(root, c.block, overlay, xt);
+async function* dirItems(root: string, rel: string, overlay: boolean, xt: XattrTree | undefined, stats: StatBatcher): AsyncGenerator<Item> {
+  for (const c of await dirChildren(root, rel, overlay, xt, stats)) {
+    if (c.block !== undefined) yield* dirItems(root, c.block, overlay, xt, stats);
     else yield c.item!;
   }
 }
@@ -216,6 +211,7 @@ class DiffWalk {
   private readonly ux: XattrTree | undefined;
   /** Unchanged directories known to hold changes below them, or not. */
   private readonly changed = new Map<string, boolean>();
+  private readonly stats = new StatBatcher();
 
   constructor(lower: string, upper: string, lx: XattrTree | undefined, ux: XattrTree | undefined) {
     this.lower = lower;
@@ -231,7 +227,7 @@ class DiffWalk {
     const inLower = new Set(lnames);
     const inUpper = new Set(unames);
     const both = unames.filter((n) => inLower.has(n));
-    const [ustats, lstats] = await Promise.all([lstatAll(udir, unames), lstatAll(ldir, both)]);
+    const [ustats, lstats] = await Promise.all([lstatAll(this.stats, udir, unames), lstatAll(this.stats, ldir, both)]);
     const lstatOf = new Map<string, BigIntStats>();
     both.forEach((n, i) => lstatOf.set(n, lstats[i]));
     const children: Child[] = [];
@@ -275,7 +271,7 @@ class DiffWalk {
     for (const c of await this.children(rel)) {
       if (c.block !== undefined) {
         if (c.block === skipped) continue;
-        if (c.added) yield* dirItems(this.upper, c.block, false, undefined);
+        if (c.added) yield* dirItems(this.upper, c.block, false, undefined, this.stats);
         else yield* this.items(c.block);
         continue;
       }
@@ -304,7 +300,7 @@ async function* items(source: LayerSource, opts: WriteLayerOptions): AsyncGenera
     // one getfattr process reads the tree's xattrs (only paths that have any are kept)
     const root = source.type === 'dir' ? source.dir : source.upper;
     xt = useXattrs ? await readXattrTree(root) : undefined;
-    walk = dirItems(root, '', source.type === 'overlay', xt);
+    walk = dirItems(root, '', source.type === 'overlay', xt, new StatBatcher());
   }
   for await (const item of walk) {
     const x = item.kind === 'path' ? xt?.get(item.abs!) : undefined;
