@@ -12,7 +12,7 @@
  * tar is consumed, so memory depends on the widest directory, not on the number of files (the
  * extended attributes of the paths that have any are read first, by one getfattr process).
  */
-import { constants, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { open, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -341,40 +341,67 @@ function headerOf(item: Item, st: BigIntStats, xattrs: Map<string, Buffer> | und
   };
 }
 
-/** Files up to this size go out as one chunk: header, content and padding. */
+/**
+ * Files up to this size go out as one chunk (header, content and padding), read with synchronous
+ * calls: for small files a thread-pool round trip per open/stat/read/close costs more than the work.
+ */
 const SMALL_FILE = 64 * 1024;
 
+function changed(abs: string): JettisonError {
+  return new JettisonError('FILE_CHANGED', `${abs}: changed while the layer was being written`);
+}
+
+function shrank(abs: string): JettisonError {
+  return new JettisonError('FILE_CHANGED', `${abs}: file shrank while the layer was being written`);
+}
+
+/** The whole entry of a small file; undefined when it has grown past SMALL_FILE since it was listed. */
+function smallFile(abs: string, item: Item, xattrs: Map<string, Buffer> | undefined, opts: WriteLayerOptions): Buffer | undefined {
+  const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    if (!st.isFile() || st.ino !== item.st!.ino) throw changed(abs);
+    if (st.size > BigInt(SMALL_FILE)) return undefined;
+    const header = encodeHeader(headerOf(item, st, xattrs, opts));
+    const size = Number(st.size);
+    const out = Buffer.allocUnsafe(header.length + size + padding(size));
+    header.copy(out, 0);
+    let at = header.length;
+    while (at < header.length + size) {
+      const n = readSync(fd, out, at, header.length + size - at, null);
+      if (n === 0) throw shrank(abs);
+      at += n;
+    }
+    out.fill(0, at);
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function* fileContent(abs: string, item: Item, xattrs: Map<string, Buffer> | undefined, opts: WriteLayerOptions): AsyncGenerator<Buffer> {
+  if (item.st!.size <= BigInt(SMALL_FILE)) {
+    const whole = smallFile(abs, item, xattrs, opts);
+    if (whole) {
+      yield whole;
+      return;
+    }
+  }
   const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = await fh.stat({ bigint: true });
-    if (!st.isFile() || st.ino !== item.st!.ino) throw new JettisonError('FILE_CHANGED', `${abs}: changed while the layer was being written`);
-    const header = encodeHeader(headerOf(item, st, xattrs, opts));
-    const size = Number(st.size);
-    const pad = padding(size);
-    const shrank = () => new JettisonError('FILE_CHANGED', `${abs}: file shrank while the layer was being written`);
-    if (size <= SMALL_FILE) {
-      const out = Buffer.allocUnsafe(header.length + size + pad);
-      header.copy(out, 0);
-      let at = header.length;
-      while (at < header.length + size) {
-        const { bytesRead } = await fh.read(out, at, header.length + size - at, null);
-        if (bytesRead === 0) throw shrank();
-        at += bytesRead;
-      }
-      out.fill(0, at);
-      yield out;
-      return;
-    }
-    yield header;
-    let left = size;
+    if (!st.isFile() || st.ino !== item.st!.ino) throw changed(abs);
+    const header = headerOf(item, st, xattrs, opts);
+    yield encodeHeader(header);
+    let left = header.size;
     while (left > 0) {
       const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, left));
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) throw shrank();
+      if (bytesRead === 0) throw shrank(abs);
       left -= bytesRead;
       yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     }
+    const pad = padding(header.size);
     if (pad) yield Buffer.alloc(pad);
   } finally {
     await fh.close();
