@@ -198,7 +198,7 @@ function typeOf(st: Stats): string {
 export interface FileHashCache {
   /** A previously computed content digest for this file, when its identity and change time are unchanged. */
   get(path: string, st: Stats): string | undefined | Promise<string | undefined>;
-  set(path: string, st: Stats, digest: string): void;
+  set(path: string, st: Stats, digest: string): void | Promise<void>;
 }
 
 /**
@@ -263,7 +263,7 @@ async function describeEntry(req: CopyRequest, e: CopyEntry, cache: FileHashCach
     content = (await cache?.get(e.src, e.stat)) ?? '';
     if (content === '') {
       content = await hashFile(e.src, e.stat.size);
-      cache?.set(e.src, e.stat, content);
+      await cache?.set(e.src, e.stat, content);
     }
   } else if (e.stat.isCharacterDevice() || e.stat.isBlockDevice()) {
     content = String(e.stat.rdev);

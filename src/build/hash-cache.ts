@@ -26,9 +26,9 @@ interface Shard {
 }
 
 /**
- * Directories whose entries stay in memory (least recently used are written back and dropped). A
- * digest set for a directory dropped meanwhile (a window of files in flight spanning more
- * directories) is kept aside and written by save().
+ * Directories whose entries stay in memory (least recently used are written back and dropped; a
+ * digest set for a directory dropped meanwhile loads it again). Few: a directory's files are looked
+ * up one after another, and whatever stays loaded for long ends up in V8's old generation.
  */
 const MAX_LOADED = 4;
 
@@ -55,9 +55,8 @@ export class ContextHashCache implements FileHashCache {
   private readonly root: string;
   /** Loaded (or loading) directories, least recently used first. */
   private readonly shards = new Map<string, Promise<Shard>>();
-  /** Digests set for a directory no longer loaded: applied by save(). */
-  private readonly deferred: [path: string, entry: Entry][] = [];
-  private readonly loaded = new Map<string, Shard>();
+  /** Directories being written back: loading one again waits for its write. */
+  private readonly writing = new Map<string, Promise<void>>();
 
   private constructor(root: string) {
     this.root = root;
@@ -73,6 +72,7 @@ export class ContextHashCache implements FileHashCache {
   }
 
   private async load(dir: string): Promise<Shard> {
+    await this.writing.get(dir);
     const file = join(this.root, id(dir));
     const entries = new Map<string, Entry>();
     try {
@@ -83,9 +83,7 @@ export class ContextHashCache implements FileHashCache {
     } catch {
       // no entries yet, or unreadable: start afresh
     }
-    const shard = { dir, file, entries, dirty: false };
-    this.loaded.set(dir, shard);
-    return shard;
+    return { dir, file, entries, dirty: false };
   }
 
   private async write(shard: Shard): Promise<void> {
@@ -109,9 +107,13 @@ export class ContextHashCache implements FileHashCache {
     if (this.shards.size > MAX_LOADED) {
       const [oldest, evicted] = this.shards.entries().next().value!;
       this.shards.delete(oldest);
-      const old = await evicted;
-      if (this.loaded.get(oldest) === old) this.loaded.delete(oldest);
-      await this.write(old);
+      const done = evicted.then((shard) => this.write(shard));
+      this.writing.set(oldest, done);
+      try {
+        await done;
+      } finally {
+        if (this.writing.get(oldest) === done) this.writing.delete(oldest);
+      }
     }
     return p;
   }
@@ -124,28 +126,17 @@ export class ContextHashCache implements FileHashCache {
     return e.length === prefix.length + 64 && e.startsWith(prefix) ? e.slice(prefix.length) : undefined;
   }
 
-  set(path: string, st: Stats, digest: string): void {
+  async set(path: string, st: Stats, digest: string): Promise<void> {
     const [dir, name] = split(path);
     const entry: Entry = stamp(st) + digest;
-    const shard = this.loaded.get(dir);
-    if (!shard) {
-      this.deferred.push([path, entry]);
-      return;
-    }
-    const prev = shard.entries.get(name);
-    if (prev === entry) return;
+    const shard = await this.shard(dir); // loaded again if it was dropped since the lookup
+    if (shard.entries.get(name) === entry) return;
     shard.entries.set(name, entry);
     shard.dirty = true;
   }
 
   /** Writes back every directory whose entries changed. */
   async save(): Promise<void> {
-    for (const [path, entry] of this.deferred.splice(0)) {
-      const [dir, name] = split(path);
-      const shard = await this.shard(dir);
-      shard.entries.set(name, entry);
-      shard.dirty = true;
-    }
     for (const p of this.shards.values()) await this.write(await p);
   }
 }
