@@ -14,7 +14,7 @@
  * Walks, digests and copies are streamed: memory depends on the widest directory, not the file count.
  */
 import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
-import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, readSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
@@ -366,11 +366,24 @@ const SYNC_COPY_MAX = 256 << 10;
 const SLICE_MS = 4;
 const syncBuffer = Buffer.allocUnsafe(SYNC_COPY_MAX);
 
-/** Copies a small regular file into a target that does not exist yet (O_EXCL: nothing is written through). */
-function copySmallFile(src: string, target: string, st: Stats, mode: number, chown: { uid: number; gid: number } | undefined, chmodAfter: boolean): void {
+/** Creates `target` for writing; something already there (an earlier source of the same COPY) is replaced, never written through. */
+function createTarget(target: string, dest: string, mode: number): number {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  try {
+    return openSync(target, flags, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (lstatSync(target).isDirectory()) throw new CopyError(`cannot replace directory "/${dest}" with a non-directory`);
+    unlinkSync(target);
+    return openSync(target, flags, mode);
+  }
+}
+
+/** Copies a small regular file into a directory this copy created. */
+function copySmallFile(src: string, target: string, dest: string, st: Stats, mode: number, chown: { uid: number; gid: number } | undefined, chmodAfter: boolean): void {
   const input = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
-    const output = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+    const output = createTarget(target, dest, mode);
     try {
       let total = 0;
       for (;;) {
@@ -452,7 +465,9 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
     }
   };
 
-  const start = (p: Promise<void>): void => {
+  /** Targets of copies still running (at most COPY_CONCURRENCY): a later source for the same name waits for them. */
+  const inFlight = new Map<string, Promise<void>>();
+  const start = (p: Promise<void>, target: string): void => {
     const tracked = p.then(
       () => undefined,
       (err) => {
@@ -460,7 +475,11 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
       },
     );
     running.add(tracked);
-    void tracked.finally(() => running.delete(tracked));
+    inFlight.set(target, tracked);
+    void tracked.finally(() => {
+      running.delete(tracked);
+      if (inFlight.get(target) === tracked) inFlight.delete(target);
+    });
   };
 
   for await (const e of planCopy(req, destRoot)) {
@@ -469,6 +488,8 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
     const parentRel = posix.dirname(e.dest) === '.' ? '' : posix.dirname(e.dest);
     const parent = await parentOf(parentRel);
     const target = `${parent.host}/${posix.basename(e.dest)}`;
+    const earlier = inFlight.get(target);
+    if (earlier) await earlier; // several sources onto one name: the last one wins
     if (e.stat.isDirectory()) {
       const o = owner(req, e.stat);
       const existing = parent.created ? null : await lstatOrNull(target);
@@ -487,7 +508,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
         // Later links to this inode wait for this copy, then link to it.
         const copied = copyOne(e, target, parent.created).then(() => target);
         linked.set(inode, copied);
-        start(copied.then(() => undefined));
+        start(copied.then(() => undefined), target);
         if (running.size >= COPY_CONCURRENCY) await Promise.race(running);
         continue;
       }
@@ -497,14 +518,14 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
       const needsChown = !asRoot || o.uid !== 0 || o.gid !== 0;
       const mode = req.chmod ?? e.stat.mode & 0o7777;
       // open() applies the umask, and chown clears setuid/setgid: then the mode is set again after.
-      copySmallFile(e.src, target, e.stat, mode, needsChown ? o : undefined, (mode & umask) !== 0 || (needsChown && (mode & 0o6000) !== 0));
+      copySmallFile(e.src, target, e.dest, e.stat, mode, needsChown ? o : undefined, (mode & umask) !== 0 || (needsChown && (mode & 0o6000) !== 0));
       if (performance.now() - slice > SLICE_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         slice = performance.now();
       }
       continue;
     }
-    start(copyOne(e, target, parent.created));
+    start(copyOne(e, target, parent.created), target);
     if (running.size >= COPY_CONCURRENCY) await Promise.race(running);
   }
   await Promise.all(running);
