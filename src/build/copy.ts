@@ -227,9 +227,34 @@ function releaseBuffer(b: Buffer): void {
   else freeBuffers.push(b);
 }
 
+/**
+ * Files up to this size are read synchronously, hashed and copied alike (a thread-pool round trip per
+ * open/read/close costs more than the work), through one shared buffer; the event loop gets a turn
+ * every SLICE_MS.
+ */
+const SYNC_MAX = 256 << 10;
+const SLICE_MS = 4;
+const syncBuffer = Buffer.allocUnsafe(SYNC_MAX);
+
 /** sha256 (hex) of a file's content; `size` (from lstat) saves the read that would only find the end. */
 async function hashFile(path: string, size: number): Promise<string> {
   const h = createHash('sha256');
+  if (size < SYNC_MAX) {
+    const fd = openSync(path, constants.O_RDONLY);
+    try {
+      let total = 0;
+      for (;;) {
+        const n = readSync(fd, syncBuffer, 0, syncBuffer.length, null);
+        if (n === 0) break;
+        h.update(syncBuffer.subarray(0, n));
+        total += n;
+        if (n < syncBuffer.length && total >= size) break;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return h.digest('hex');
+  }
   const buf = await acquireBuffer();
   try {
     const fh = await open(path, 'r');
@@ -298,7 +323,12 @@ export async function copyDigest(
     let files = 0;
     let bytes = 0;
     const queue: { dest: string; line: Promise<string> }[] = [];
+    let slice = performance.now();
     for await (const e of planCopy(req, destRoot)) {
+      if (performance.now() - slice > SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
       const line = describeEntry(req, e, cache);
       line.catch(() => undefined); // awaited in order below; a failure is seen there
       queue.push({ dest: e.dest, line });
@@ -358,13 +388,9 @@ export async function ensureDir(
 /** Files copied at once on the thread pool (large files, and files whose target must be checked first). */
 const COPY_CONCURRENCY = 16;
 /**
- * Files up to this size, landing in a directory this copy created, are copied synchronously: open,
- * read, write, set times, close — fewer system calls than copyFile and no thread-pool round trips,
- * which cost more than the copy itself for small files. The event loop gets a turn every SLICE_MS.
+ * Files up to SYNC_MAX landing in a directory this copy created are copied synchronously: open,
+ * read, write, set times, close: fewer system calls than copyFile, and no thread-pool round trips.
  */
-const SYNC_COPY_MAX = 256 << 10;
-const SLICE_MS = 4;
-const syncBuffer = Buffer.allocUnsafe(SYNC_COPY_MAX);
 
 /** Creates `target` for writing; something already there (an earlier source of the same COPY) is replaced, never written through. */
 function createTarget(target: string, dest: string, mode: number): number {
@@ -409,9 +435,10 @@ function copySmallFile(src: string, target: string, dest: string, st: Stats, mod
  * written through), directories merged. Hard links among the sources stay hard links.
  *
  * The plan is streamed, not collected: directories are made in walk order (a directory always comes
- * before its contents), files are copied up to COPY_CONCURRENCY at a time, so memory does not grow with
- * the number of files. Resolved parent directories are remembered, and nothing is looked up inside a
- * directory this copy created.
+ * before its contents); small files landing in directories this copy created are copied synchronously
+ * (copySmallFile), the others up to COPY_CONCURRENCY at a time on the thread pool, so memory does not
+ * grow with the number of files. Resolved parent directories are remembered (memory grows with the
+ * number of directories only), and nothing is looked up inside a directory this copy created.
  */
 export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{ files: number }> {
   const asRoot = process.geteuid?.() === 0;
@@ -513,7 +540,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
         continue;
       }
     }
-    if (parent.created && e.stat.isFile() && e.stat.nlink === 1 && e.stat.size <= SYNC_COPY_MAX) {
+    if (parent.created && e.stat.isFile() && e.stat.nlink === 1 && e.stat.size <= SYNC_MAX) {
       const o = owner(req, e.stat);
       const needsChown = !asRoot || o.uid !== 0 || o.gid !== 0;
       const mode = req.chmod ?? e.stat.mode & 0o7777;
