@@ -146,7 +146,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
     for (const level of plan.levels) {
       await Promise.all(
         level.map(async (i) => {
-          const base = plan.stages[i].base;
+          const base = baseOf(i);
           if (typeof base === 'object' && 'image' in base) {
             const named = input.namedContext(base.image);
             if (named?.kind !== 'dir') await imageVertex(named?.kind === 'image' ? named.ref : base.image);
@@ -158,6 +158,15 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       }
     }
 
+    /**
+     * A stage's base. A stage whose name is also a named context (--build-context NAME=…) is replaced by
+     * that context, as in BuildKit: FROM the context, and none of the stage's own steps run.
+     */
+    function baseOf(i: number): BuildPlan['stages'][number]['base'] {
+      const named = plan.stages[i].name;
+      return named && input.namedContext(named) ? { image: named } : plan.stages[i].base;
+    }
+
     async function lowerOne(i: number): Promise<StageState> {
       const planned = plan.stages[i];
       const name = stageLabel(plan, i);
@@ -167,7 +176,9 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       let rootImage: ResolvedImage | undefined;
       let parentState: StageState | undefined;
       let baseConfig: ContainerConfig = {};
-      const base = planned.base;
+      let fromContext: string | undefined;
+      const base = baseOf(i);
+      const overridden = base !== planned.base;
       if (base === 'scratch') {
         root = scratch;
         lowered = lowerStage(plan, i, { baseConfig: {} });
@@ -181,23 +192,33 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       } else {
         const named = input.namedContext(base.image);
         if (named?.kind === 'dir') {
-          throw new JettisonError('BUILD', `FROM ${base.image}: a local build context cannot be a base image`);
+          // FROM a named local context (--build-context NAME=DIR): as in BuildKit, the directory is the
+          // stage's file system (no image config); its files enter the key as a COPY's do.
+          fromContext = named.name;
+          root = scratch; // replaced below, once the stage's step count is known
+          lowered = lowerStage(plan, i, { baseConfig: {} });
+        } else {
+          const { v, image } = await imageVertex(named?.kind === 'image' ? named.ref : base.image);
+          root = v; // renamed below, once the stage's step count is known (same op, same key)
+          baseImage = image;
+          rootImage = image;
+          baseConfig = image.config.config ?? {};
+          const onbuild = baseConfig.OnBuild ?? [];
+          const triggers = onbuild.length > 0 ? parseOnbuildTriggers(onbuild, `${image.name} ONBUILD`) : [];
+          lowered = lowerStage(plan, i, { baseConfig, triggers });
         }
-        const { v, image } = await imageVertex(named?.kind === 'image' ? named.ref : base.image);
-        root = v; // renamed below, once the stage's step count is known (same op, same key)
-        baseImage = image;
-        rootImage = image;
-        baseConfig = image.config.config ?? {};
-        const onbuild = baseConfig.OnBuild ?? [];
-        const triggers = onbuild.length > 0 ? parseOnbuildTriggers(onbuild, `${image.name} ONBUILD`) : [];
-        lowered = lowerStage(plan, i, { baseConfig, triggers });
       }
+      if (overridden) lowered = { ...lowered, steps: [] };
       const fsSteps = lowered.steps.filter((s) => s.kind !== 'config');
       const total = fsSteps.length + 1;
       if (root.op.kind === 'image' && baseImage) {
         // "[build 1/5] FROM docker.io/library/golang:1.19@sha256:…", as BuildKit names it.
         const text = `FROM ${baseImage.name}@${baseImage.manifest.digest}`;
         root = vertex({ op: root.op, name: vertexName(plan, i, 1, total, text), step: { scope: input.scope, stage: name, index: 1, total, instruction: text } });
+      }
+      if (fromContext !== undefined) {
+        const text = `FROM ${(base as { image: string }).image}`;
+        root = await contextRootVertex(fromContext, vertexName(plan, i, 1, total, text), { scope: input.scope, stage: name, index: 1, total, instruction: text });
       }
       let last = root;
       let n = 1;
@@ -224,6 +245,20 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       if (rootImage) state.rootImage = rootImage;
       if (parentState) state.parent = parentState;
       return state;
+    }
+
+    /** The whole named local context copied onto scratch: the file system of a stage FROM that context. */
+    async function contextRootVertex(ctxName: string, vname: string, stepInfo: NonNullable<Parameters<typeof vertex>[0]['step']>): Promise<Vertex> {
+      const ctx = input.contexts.get(ctxName);
+      if (!ctx) throw new JettisonError('BUILD', `no build context named "${ctxName}"`);
+      const d = await copyDigest({ source: { root: ctx.root, ignore: ctx.ignore, ownership: 'reset' }, paths: ['.'], dest: '/' }, emptyDir, input.hashCache, listingOpts);
+      return vertex({
+        op: { kind: 'file', actions: [{ action: 'copy', input: 1, src: ['.'], dest: '/', followSymlinks: true }] },
+        inputs: [scratch, contextVertex(ctxName)],
+        contents: [contentOf(`${ctxName} files`, d)],
+        name: vname,
+        step: stepInfo,
+      });
     }
 
     async function runVertex(step: RunStep, last: Vertex, name: string, stepInfo: NonNullable<Parameters<typeof vertex>[0]['step']>): Promise<Vertex> {

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -22,14 +22,15 @@ import { busyboxRootfs } from '../../support/images.ts';
 import { snapshotTree } from '../../support/trees.ts';
 import { cleanupDir, jettison, show, tempDir } from '../../fixtures/build/harness.ts';
 
-/** A context file: text, text with a mode, a symlink, an empty directory, or a tar made from files. */
+/** A context file: text, text with a mode, a symlink, an empty directory, a tar made from files, or a copy of a host file. */
 type FileSpec =
   | string
   | { content: string; mode?: number; mtime?: number }
   | { link: string }
   | { dir: true; mode?: number }
   | { tar: Record<string, string>; compress?: 'gzip' | 'xz' | 'bzip2'; owner?: number; truncate?: number }
-  | { gzipOf: string };
+  | { gzipOf: string }
+  | { copyOf: string };
 
 interface Case {
   name: string;
@@ -79,6 +80,9 @@ function writeTree(base: string, files: Record<string, FileSpec>): void {
     else if ('dir' in spec) {
       mkdirSync(full, { recursive: true });
       if (spec.mode !== undefined) chmodSync(full, spec.mode);
+    } else if ('copyOf' in spec) {
+      copyFileSync(spec.copyOf, full);
+      chmodSync(full, 0o755);
     } else if ('gzipOf' in spec) {
       writeFileSync(full, gzipSync(spec.gzipOf));
     } else if ('tar' in spec) {
@@ -522,6 +526,27 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
       'n/passwd': /^file 644 0:0 "root:x:0:0:/,
       'n/bind': 'file 644 0:0 "named\\n"',
       'bin/busybox': /^file 755 0:0 /,
+    },
+  },
+  {
+    name: 'a stage named like a --build-context is replaced by it (its steps do not run); FROM a named DIR is that file system',
+    dockerfile: `FROM busybox AS src
+RUN echo "not run" > /from-stage
+FROM busybox AS tree
+COPY --from=src / /t/
+FROM tree
+COPY --from=src . /n/
+RUN cat /t/e.txt /n/sub/s > /ran
+`,
+    args: ['--build-context', 'src={{ctx}}/extra', '--build-context', 'tree={{ctx}}/tree'],
+    dirs: { extra: { 'e.txt': 'named\n', 'sub/s': 'S' }, tree: { 't/e.txt': 'tree\n', 'bin/sh': { link: '/x/busybox' }, 'bin/cat': { link: '/x/busybox' }, 'x/busybox': { copyOf: '/bin/busybox' } } },
+    expect: {
+      'n/e.txt': 'file 644 0:0 "named\\n"',
+      'n/sub/s': 'file 644 0:0 "S"',
+      'n/from-stage': null,
+      't/e.txt': 'file 644 0:0 "tree\\n"',
+      ran: 'file 644 0:0 "tree\\nS"',
+      'bin/busybox': null,
     },
   },
   // ---- ADD ----------------------------------------------------------------------------------------------
