@@ -30,7 +30,6 @@ import { buildGraph, historyOf, type ResolvedImage, type StageState } from './gr
 import { createExecutor, madeAt, madeBy } from './execute.ts';
 import { exportImage, type OutputSpec, type ExportResult } from './outputs.ts';
 import { ContextHashCache } from './hash-cache.ts';
-import { capYoungGeneration } from './heap.ts';
 
 export interface SecretSpec {
   id: string;
@@ -141,7 +140,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   const store = opts.store ?? openStore(opts.root, env);
   const unregisterRoots = registerCacheGcRoots();
-  const stopHeapWatch = capYoungGeneration();
   const contexts = new Map<string, BuildContext>();
   let worker: Worker | undefined;
   try {
@@ -407,7 +405,6 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     throw err;
   } finally {
     unregisterRoots();
-    stopHeapWatch();
     if (worker) await worker.close().catch(() => undefined);
     for (const c of contexts.values()) await c.close().catch(() => undefined);
   }

@@ -9,6 +9,7 @@ import { JettisonError } from '../../errors.ts';
 import { parseCompression } from '../../image/compression.ts';
 // From the engine's own files, not src/build/index.ts: that also re-exports the CEKit frontend (and yaml).
 import { build, type BuildOptions, type SecretSpec } from '../../build/engine.ts';
+import { capYoungGeneration } from '../../build/heap.ts';
 import { parseOutput, type OutputSpec } from '../../build/outputs.ts';
 import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressEvent, type ProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
@@ -164,6 +165,9 @@ export async function runWithDisplay<T extends { imageId: string }>(
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // The CLI owns its process, so it may tune V8 for a long build (build/heap.ts); build() as a library
+  // leaves the caller's process settings alone.
+  const stopHeapWatch = capYoungGeneration();
   try {
     const result = await run({ onEvent: (e) => display.event(e), signal: controller.signal });
     display.close();
@@ -177,6 +181,7 @@ export async function runWithDisplay<T extends { imageId: string }>(
     }
     throw err;
   } finally {
+    stopHeapWatch();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
