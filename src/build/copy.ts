@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import { JettisonError } from '../errors.ts';
+import type { ModeChange } from '../util/chmod.ts';
 import type { Digest } from '../image/types.ts';
 import { ListingWriter, keepListing } from '../solver/index.ts';
 import { StatBatcher, STAT_BATCH } from '../image/tar/stat-batch.ts';
@@ -41,7 +42,8 @@ export interface CopyRequest {
   /** Absolute destination inside the target file system; a trailing `/` means a directory. */
   dest: string;
   chown?: { uid: number; gid: number };
-  chmod?: number;
+  /** --chmod: a fixed mode, or a change of each entry's own mode (symbolic modes). */
+  chmod?: number | ModeChange;
   parents?: boolean;
   exclude?: string[];
 }
@@ -279,10 +281,17 @@ async function hashFile(path: string, size: number): Promise<string> {
 /** Entries whose listing lines are being computed at once (cache lookups, hashing), in walk order. */
 const DIGEST_WINDOW = 16;
 
+/** An entry's mode in the destination: its own, or what --chmod makes of it. */
+function finalMode(req: CopyRequest, st: Stats): number {
+  const own = st.mode & 0o7777;
+  if (req.chmod === undefined) return own;
+  return typeof req.chmod === 'number' ? req.chmod : req.chmod(own, st.isDirectory());
+}
+
 /** What about one entry enters the digest (everything but its path): see copyDigest. */
 async function describeEntry(req: CopyRequest, e: CopyEntry, cache: FileHashCache | undefined): Promise<string> {
   const o = owner(req, e.stat);
-  const mode = req.chmod ?? e.stat.mode & 0o7777;
+  const mode = finalMode(req, e.stat);
   let content = '';
   if (e.stat.isFile()) {
     content = (await cache?.get(e.src, e.stat)) ?? '';
@@ -484,7 +493,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
     } else if (e.stat.isFile()) {
       await copyFile(e.src, target, constants.COPYFILE_FICLONE); // keeps the source's mode
       if (needsChown) await lchown(target, o.uid, o.gid);
-      if (req.chmod !== undefined) await chmod(target, req.chmod);
+      if (req.chmod !== undefined) await chmod(target, finalMode(req, e.stat));
       else if (needsChown && e.stat.mode & 0o6000) await chmod(target, e.stat.mode & 0o7777);
       await utimes(target, e.stat.atimeMs / 1000, e.stat.mtimeMs / 1000);
     } else {
@@ -524,7 +533,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
       const created = !existing || !existing.isDirectory();
       if (created) await mkdir(target);
       await lchown(target, o.uid, o.gid);
-      await chmod(target, req.chmod ?? e.stat.mode & 0o7777);
+      await chmod(target, finalMode(req, e.stat));
       dirs.set(e.dest, { host: target, created });
       dirTimes.push({ path: target, atime: e.stat.atimeMs / 1000, mtime: e.stat.mtimeMs / 1000 });
       continue;
@@ -543,7 +552,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
     if (parent.created && e.stat.isFile() && e.stat.nlink === 1 && e.stat.size <= SYNC_MAX) {
       const o = owner(req, e.stat);
       const needsChown = !asRoot || o.uid !== 0 || o.gid !== 0;
-      const mode = req.chmod ?? e.stat.mode & 0o7777;
+      const mode = finalMode(req, e.stat);
       // open() applies the umask, and chown clears setuid/setgid: then the mode is set again after.
       copySmallFile(e.src, target, e.dest, e.stat, mode, needsChown ? o : undefined, (mode & umask) !== 0 || (needsChown && (mode & 0o6000) !== 0));
       if (performance.now() - slice > SLICE_MS) {

@@ -15,6 +15,7 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JettisonError } from '../errors.ts';
+import { parseChmodSpec, type ModeChange } from '../util/chmod.ts';
 import { digestHex } from '../image/digest.ts';
 import { encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/index.ts';
@@ -354,7 +355,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     }
   }
 
-  async function addRemote(v: Vertex<FileOp>, src: string, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, chmod: number | undefined, ctx: ExecuteContext<CachedResult>): Promise<void> {
+  async function addRemote(v: Vertex<FileOp>, src: string, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, chmod: ModeChange | undefined, ctx: ExecuteContext<CachedResult>): Promise<void> {
     const git = parseGitUrl(src);
     const tmp = await mkdtemp(join(worker.stateDir, 'add-'));
     try {
@@ -448,10 +449,11 @@ export async function resolveChown(root: string, spec: string): Promise<{ uid: n
   return { uid, gid };
 }
 
-/** Octal --chmod ("755", "0644"). */
-export function parseChmod(s: string): number {
-  if (!/^[0-7]{1,4}$/.test(s)) throw new StepError(`invalid chmod parameter "${s}": symbolic modes are not supported yet, use octal`);
-  return parseInt(s, 8);
+/** --chmod, octal ("755") or symbolic ("u+x,go-w"): what it makes of each copied entry's mode. */
+export function parseChmod(s: string): ModeChange {
+  const change = parseChmodSpec(s);
+  if (!change) throw new StepError(`invalid chmod parameter: '${s}'. it should be octal string and between 0 and 07777`);
+  return change;
 }
 
 

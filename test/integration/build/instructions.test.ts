@@ -240,6 +240,26 @@ COPY --chmod=640 --chown=www f /m/both
       'm/both': 'file 640 1000:1000 "F"',
     },
   },
+  {
+    name: "COPY --chmod with symbolic modes (dockerfile 1.14): each entry's own mode changed, X only for directories and executables; heredocs too",
+    dockerfile: `FROM busybox
+COPY --chmod=u+x,go-w f /s/f
+COPY --chmod=a=rX,u+w d /s/d/
+COPY --chmod=g=u,o= f /s/g
+COPY --chmod=+x <<EOF /s/h
+echo hi
+EOF
+`,
+    files: { f: { content: 'F', mode: 0o664 }, 'd/a': { content: 'A', mode: 0o750 }, 'd/sub/b': { content: 'B', mode: 0o600 } },
+    expect: {
+      's/f': 'file 744 0:0 "F"',
+      's/d/a': 'file 755 0:0 "A"',
+      's/d/sub': 'dir 755 0:0',
+      's/d/sub/b': 'file 644 0:0 "B"',
+      's/g': 'file 660 0:0 "F"',
+      's/h': 'file 755 0:0 "echo hi\\n"',
+    },
+  },
   // ---- wildcards, directory contents, destinations ----------------------------------------------
   {
     name: 'wildcards: *, ?, [class], per directory level; several matches onto one file name: the last wins',

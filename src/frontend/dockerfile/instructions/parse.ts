@@ -5,6 +5,7 @@
  * Every error is a DockerfileError at the instruction's FILE:LINE:COL.
  */
 import { DockerfileError } from '../../../errors.ts';
+import { parseChmodSpec } from '../../../util/chmod.ts';
 import type { Dockerfile, Heredoc, Instruction } from '../parser/ast.ts';
 import { parseGoDuration } from './duration.ts';
 import { InstructionFault } from './fault.ts';
@@ -74,12 +75,9 @@ function kvPairs(args: string[], cmd: string): KeyValue[] {
   return out;
 }
 
-const OCTAL_CHMOD = /^[0-7]+$/;
-const SYMBOLIC_CHMOD = /^[ugoa]*[-+=](?:[rwxXst]*|[ugo])(?:,[ugoa]*[-+=](?:[rwxXst]*|[ugo]))*$/;
-
-/** Checks a --chmod value (octal up to 07777, or a symbolic mode). */
+/** Checks a --chmod value (octal up to 07777, or a symbolic mode: src/util/chmod.ts). */
 export function checkChmod(value: string): void {
-  const ok = OCTAL_CHMOD.test(value) ? parseInt(value, 8) <= 0o7777 : SYMBOLIC_CHMOD.test(value);
+  const ok = parseChmodSpec(value) !== undefined;
   if (!ok) throw new InstructionFault(`invalid chmod parameter: '${value}'. it should be octal string and between 0 and 07777`);
 }
 
