@@ -37,6 +37,15 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * Waits until the workers have started working (one of them finished a round; at most 20 s, for a loaded
+ * machine), then a random 0–maxMs more: the kill lands in the work, not in Node's start-up.
+ */
+async function killPoint(children: { rounds: () => number }[], maxMs: number): Promise<void> {
+  for (let waited = 0; waited < 20_000 && children.every((c) => c.rounds() === 0); waited += 10) await sleep(10);
+  await sleep(Math.floor(Math.random() * maxMs));
+}
+
 async function storeWorks(root: string, label: string): Promise<void> {
   const s = openStore(root);
   const r = await fsck(s);
@@ -60,8 +69,7 @@ test('kill -9 at random moments of ingest, tag and prune leaves a consistent, us
   for (let i = 0; i < 30; i++) {
     const children = [start(root, 'write', i * 3 + 1), start(root, 'write', i * 3 + 2)];
     if (i % 3 === 0) children.push(start(root, 'prune', i * 3 + 3));
-    // Node's start-up takes a while; kill somewhere in the work that follows it.
-    await sleep(250 + Math.floor(Math.random() * 700));
+    await killPoint(children, 700);
     for (const c of children) c.kill('SIGKILL');
     await Promise.all(children.map((c) => c.done));
     progressed += children.reduce((n, c) => n + c.rounds(), 0);
@@ -82,7 +90,7 @@ test('kill -9 in the middle of compressing layers and pruning never leaves a var
   for (let i = 0; i < 20; i++) {
     const children = [start(root, 'compress', i * 3 + 1), start(root, 'compress', i * 3 + 2)];
     if (i % 2 === 0) children.push(start(root, 'prune', i * 3 + 3));
-    await sleep(300 + Math.floor(Math.random() * 900));
+    await killPoint(children, 900);
     for (const c of children) c.kill('SIGKILL');
     await Promise.all(children.map((c) => c.done));
     progressed += children.reduce((n, c) => n + c.rounds(), 0);
