@@ -9,7 +9,7 @@
  * the cache consistent: blobs and cache records are only ever written whole, refs last.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve, join } from 'node:path';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { JettisonError } from '../errors.ts';
 import { parseDockerfile, planBuild, type BuildPlan, type Step } from '../frontend/dockerfile/index.ts';
@@ -25,7 +25,8 @@ import { BuildCache, defaultJobs, listingDir, registerCacheGcRoots, solve, solve
 import { compressLayers, openStore, readImage, writeImage } from '../store/index.ts';
 import type { LocalStore } from '../store/index.ts';
 import { createWorker, layerDirs, type Worker } from '../worker/index.ts';
-import { openContext, type BuildContext } from '../context/source.ts';
+import { resolveInRoot } from '../context/scoped-path.ts';
+import { openContext, parseGitUrl, type BuildContext } from '../context/source.ts';
 import { buildGraph, historyOf, type ResolvedImage, type StageState } from './graph.ts';
 import { createExecutor, madeAt, madeBy } from './execute.ts';
 import { exportImage, type OutputSpec, type ExportResult } from './outputs.ts';
@@ -147,6 +148,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     let dockerfileText: string;
     let dockerfileName: string;
     let dockerfilePath: string | undefined;
+    const contextHoldsDockerfile = opts.context === '-' || parseGitUrl(opts.context) !== undefined;
     const stdinText = async () => {
       if (!opts.stdin) throw new JettisonError('USAGE', 'no standard input to read the Dockerfile from');
       const chunks: Buffer[] = [];
@@ -160,7 +162,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       dockerfileText = await stdinText();
       dockerfileName = 'Dockerfile';
     } else {
-      dockerfilePath = opts.dockerfile ? resolve(cwd, opts.dockerfile) : undefined;
+      // With a tar on stdin or a git URL as the context, -f names a file inside it (as docker build and
+      // buildx read it); with a directory, a path relative to the working directory.
+      dockerfilePath = opts.dockerfile && !contextHoldsDockerfile ? resolve(cwd, opts.dockerfile) : undefined;
       dockerfileName = opts.dockerfile ?? 'Dockerfile';
       dockerfileText = ''; // read below, once the context is known
     }
@@ -169,11 +173,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       const { applyLayerTar } = await import('../image/tar/index.ts');
       await applyLayerTar(opts.stdin, into, { mode: 'merge', sameOwner: false });
     };
-    const main = await openContext(opts.context, { cwd, ...(dockerfilePath ? { dockerfile: dockerfilePath } : {}), unpackTar });
+    const inContextDockerfile = contextHoldsDockerfile && opts.dockerfile && opts.dockerfile !== '-' ? opts.dockerfile : undefined;
+    const main = await openContext(opts.context, { cwd, ...(dockerfilePath ? { dockerfile: dockerfilePath } : inContextDockerfile ? { dockerfile: inContextDockerfile } : {}), unpackTar });
     contexts.set('context', main);
     if (opts.dockerfileText === undefined && opts.dockerfile !== '-') {
-      const path = dockerfilePath ?? join(main.root, 'Dockerfile');
       try {
+        // Inside the context, the name is resolved in its root (a symlink cannot point out of it).
+        const path = dockerfilePath ?? (await resolveInRoot(main.root, opts.dockerfile ?? 'Dockerfile'));
         dockerfileText = await readFile(path, 'utf8');
       } catch {
         throw new JettisonError('DOCKERFILE_NOT_FOUND', `failed to read dockerfile: open ${opts.dockerfile ?? 'Dockerfile'}: no such file or directory`);

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { JettisonError } from '../errors.ts';
 import { PatternMatcher, parseIgnoreFile } from './patterns.ts';
-import { resolveInRoot } from './scoped-path.ts';
+import { cleanRelative, resolveInRoot } from './scoped-path.ts';
 
 const run = promisify(execFile);
 
@@ -117,8 +117,7 @@ export async function openContext(spec: string, opts: OpenContextOptions): Promi
       await cloneGit(git, tmp);
       const root = git.subdir ? await resolveInRoot(tmp, git.subdir) : tmp;
       if (!(await isDir(root))) throw new JettisonError('CONTEXT', `git context ${spec}: subdirectory "${git.subdir}" not found`);
-      const dockerfile = opts.dockerfile ? resolve(root, opts.dockerfile) : undefined;
-      return { root, ignore: await readIgnore(root, dockerfile), description: spec, close: () => rm(tmp, { recursive: true, force: true }) };
+      return { root, ignore: await readIgnore(root, inRoot(root, opts.dockerfile)), description: spec, close: () => rm(tmp, { recursive: true, force: true }) };
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
@@ -133,11 +132,16 @@ export async function openContext(spec: string, opts: OpenContextOptions): Promi
       await rm(tmp, { recursive: true, force: true });
       throw err;
     }
-    return { root: tmp, ignore: await readIgnore(tmp, undefined), description: 'stdin', close: () => rm(tmp, { recursive: true, force: true }) };
+    return { root: tmp, ignore: await readIgnore(tmp, inRoot(tmp, opts.dockerfile)), description: 'stdin', close: () => rm(tmp, { recursive: true, force: true }) };
   }
   const root = resolve(opts.cwd, spec);
   if (!(await isDir(root))) throw new JettisonError('CONTEXT', `unable to prepare context: path "${spec}" not found`);
   return { root, ignore: await readIgnore(root, opts.dockerfile), description: spec, close: async () => undefined };
+}
+
+/** The Dockerfile named by -f inside a git or stdin context, for <Dockerfile>.dockerignore: kept under the root. */
+function inRoot(root: string, dockerfile: string | undefined): string | undefined {
+  return dockerfile === undefined ? undefined : join(root, cleanRelative(dockerfile));
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -80,7 +80,7 @@ export interface BuildFlags {
 export function defineBuildOptions(cmd: Command): Command {
   return cmd
     .argument('<context>', 'a directory, "-" (a tar on stdin), or a git URL (URL#ref:subdir)')
-    .option('-f, --file <path>', 'the Dockerfile (default: CONTEXT/Dockerfile; "-" reads stdin)')
+    .option('-f, --file <path>', 'the Dockerfile (default: CONTEXT/Dockerfile; "-" reads stdin; inside the context when it is "-" or a git URL)')
     .option('-t, --tag <name>', 'name and tag the image (repeatable)', collect, [])
     .option('--target <stage>', 'build this stage (default: the last one)')
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable)', collect, [])

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { busyboxRootfs } from '../../support/images.ts';
 import { runCli } from '../../support/cli.ts';
@@ -69,6 +69,29 @@ const cases: Case[] = [
     expect: { 'ctx/a.txt': 'file 644 0:0 "A"', 'ctx/d/e.txt': 'file 644 0:0 "E"', 'ctx/skip.log': null, 'ctx/.dockerignore': 'file 644 0:0 "*.log\\n"' },
   },
   {
+    name: '"-" with -f: the Dockerfile is the named file inside the tar, its <Dockerfile>.dockerignore applies',
+    setup(work) {
+      const src = join(work, 'src');
+      write(src, { 'build/app.Dockerfile': DF, 'build/app.Dockerfile.dockerignore': 'b.txt\n', 'a.txt': 'A', 'b.txt': 'B' });
+      write(work, { Dockerfile: 'FROM scratch\nCOPY --from=nowhere / /\n' }); // a same-named file outside must not be read
+      const tar = execFileSync('tar', ['-c', '-f', '-', '-C', src, '.']);
+      return { args: ['-f', 'build/app.Dockerfile', '-'], stdin: tar, cwd: work };
+    },
+    expect: { 'ctx/a.txt': 'file 644 0:0 "A"', 'ctx/b.txt': null, 'ctx/build/app.Dockerfile': 'file 644 0:0 ' + JSON.stringify(DF) },
+  },
+  {
+    name: '"-" with -f naming a symlink that points out of the tar: resolved inside the context, so not found',
+    setup(work) {
+      const src = join(work, 'src');
+      write(src, { 'a.txt': 'A' });
+      write(work, { 'outside.Dockerfile': DF });
+      symlinkSync(join(work, 'outside.Dockerfile'), join(src, 'Dockerfile.dev'));
+      const tar = execFileSync('tar', ['-c', '-f', '-', '-C', src, '.']);
+      return { args: ['-f', 'Dockerfile.dev', '-'], stdin: tar, cwd: work };
+    },
+    error: /failed to read dockerfile: open Dockerfile.dev: no such file or directory/,
+  },
+  {
     name: 'a git URL with a branch and a subdirectory (file:// bare repository); .git is not part of it',
     setup: () => ({ args: [`file://${gitRepo}#feature:app`] }),
     expect: {
@@ -78,6 +101,14 @@ const cases: Case[] = [
       'ctx/top.txt': null,
       'ctx/.git': null,
     },
+  },
+  {
+    name: 'a git URL with -f: the Dockerfile is read from the repository, not the working directory',
+    setup(work) {
+      write(work, { app: 'not a directory here' });
+      return { args: ['-f', 'app/Dockerfile', `file://${gitRepo}#feature`], cwd: work };
+    },
+    expect: { 'ctx/app/app.txt': 'file 644 0:0 "feature app\\n"', 'ctx/.git': null },
   },
   {
     name: 'a git URL at a tag, whole repository',
