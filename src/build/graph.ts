@@ -249,7 +249,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
     }
 
     /** The whole named local context copied onto scratch: the file system of a stage FROM that context. */
-    async function contextRootVertex(ctxName: string, vname: string, stepInfo: NonNullable<Parameters<typeof vertex>[0]['step']>): Promise<Vertex> {
+    async function contextRootVertex(ctxName: string, vname: string, stepInfo?: NonNullable<Parameters<typeof vertex>[0]['step']>): Promise<Vertex> {
       const ctx = input.contexts.get(ctxName);
       if (!ctx) throw new JettisonError('BUILD', `no build context named "${ctxName}"`);
       const d = await copyDigest({ source: { root: ctx.root, ignore: ctx.ignore, ownership: 'reset' }, paths: ['.'], dest: '/' }, emptyDir, input.hashCache, listingOpts);
@@ -258,7 +258,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
         inputs: [scratch, contextVertex(ctxName)],
         contents: [contentOf(`${ctxName} files`, d)],
         name: vname,
-        step: stepInfo,
+        ...(stepInfo ? { step: stepInfo } : {}),
       });
     }
 
@@ -292,7 +292,9 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
             if (m.uid !== null) c.uid = m.uid;
             if (m.gid !== null) c.gid = m.gid;
             if (m.fromSource && m.fromSource !== 'context') {
-              c.from = inputIndex((await sourceVertex(m.fromSource, 'cache mount')).v);
+              const src = await sourceVertex(m.fromSource, 'cache mount');
+              // A named local directory seeds the cache as the file system it is (its files copied onto scratch).
+              c.from = inputIndex(src.context ? await contextRootVertex(src.context, `[internal] cache mount base ${src.context}`) : src.v);
               c.source = m.source ?? '/';
             }
             mounts.push(c);

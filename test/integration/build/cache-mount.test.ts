@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { baseImages, stopBaseImages, type BaseImages } from '../../support/base-images.ts';
 import { cleanupDir, jettison, show, spawnJettison, tempDir } from '../../fixtures/build/harness.ts';
 
@@ -39,6 +39,8 @@ interface Build {
   stage: string;
   /** Files of the exported final stage and their content (trimmed). */
   expect: Record<string, string>;
+  /** Files of a named local context passed as `--build-context seeds=DIR`. */
+  seeds?: Record<string, string>;
 }
 
 const cases: { name: string; builds: Build[] }[] = [
@@ -71,6 +73,13 @@ const cases: { name: string; builds: Build[] }[] = [
     ],
   },
   {
+    name: 'from= a named local directory (--build-context) seeds the cache with its files',
+    builds: [
+      { stage: 'RUN --mount=type=cache,id=d,from=seeds,target=/c cat /c/s.txt /c/sub/t.txt > /s && echo kept > /c/k', seeds: { 's.txt': 'seeded', 'sub/t.txt': 'deeper' }, expect: { s: 'seededdeeper' } },
+      { stage: 'RUN --mount=type=cache,id=d,from=seeds,target=/c cat /c/k > /k', seeds: { 's.txt': 'seeded', 'sub/t.txt': 'deeper' }, expect: { k: 'kept' } },
+    ],
+  },
+  {
     name: 'from= an image seeds the cache',
     builds: [
       { stage: 'RUN --mount=type=cache,id=i,from=busybox,source=/etc,target=/c cat /c/passwd | head -1 | cut -d: -f1 > /user', expect: { user: 'root' } },
@@ -80,13 +89,22 @@ const cases: { name: string; builds: Build[] }[] = [
 
 let n = 0;
 /** Builds `stage` after SEEDS; returns a reader of the exported files. */
-async function build(root: string, stage: string): Promise<(file: string) => string> {
+async function build(root: string, stage: string, seeds?: Record<string, string>): Promise<(file: string) => string> {
   const ctx = join(dir, `ctx-${++n}`);
   const out = join(dir, `out-${n}`);
   mkdirSync(ctx);
+  const extra: string[] = [];
+  if (seeds) {
+    const seedDir = join(dir, `seeds-${n}`);
+    for (const [f, content] of Object.entries(seeds)) {
+      mkdirSync(dirname(join(seedDir, f)), { recursive: true });
+      writeFileSync(join(seedDir, f), content);
+    }
+    extra.push('--build-context', `seeds=${seedDir}`);
+  }
   // The seed stages come from the build cache (the same layers: the same cache); NONCE reruns the RUN.
   writeFileSync(join(ctx, 'Dockerfile'), `${SEEDS}\nFROM busybox\nARG NONCE\n${stage}\n`);
-  const r = await jettison(root, base.mirrorArgs, ['build', '--build-arg', `NONCE=${n}`, '--progress', 'plain', '-o', `type=local,dest=${out}`, ctx]);
+  const r = await jettison(root, base.mirrorArgs, ['build', ...extra, '--build-arg', `NONCE=${n}`, '--progress', 'plain', '-o', `type=local,dest=${out}`, ctx]);
   assert.equal(r.code, 0, show(r));
   return (f) => readFileSync(join(out, f), 'utf8').trim();
 }
@@ -96,7 +114,7 @@ describe('cache mounts: from= and source=', () => {
     test(c.name, LONG, async () => {
       const root = join(dir, `root-${++n}`);
       for (const b of c.builds) {
-        const read = await build(root, b.stage);
+        const read = await build(root, b.stage, b.seeds);
         for (const [f, want] of Object.entries(b.expect)) assert.equal(read(f), want, `${b.stage}\n  /${f}`);
       }
     });
