@@ -16,7 +16,7 @@ import { JettisonError } from '../errors.ts';
 import { parseChmodSpec } from '../util/chmod.ts';
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig, Platform } from '../image/types.ts';
 import {
-  lowerStage,
+  lowerStage as lowerPlannedStage,
   parseOnbuildTriggers,
   type BuildPlan,
   type CopyStep,
@@ -170,6 +170,12 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
 
     async function lowerOne(i: number): Promise<StageState> {
       const planned = plan.stages[i];
+      // A stage replaced by a named context keeps none of its own instructions (steps nor config), as in BuildKit.
+      const overridden = baseOf(i) !== planned.base;
+      const lowerStage = overridden
+        ? (p: BuildPlan, at: number, input: Parameters<typeof lowerPlannedStage>[2]) =>
+            lowerPlannedStage({ ...p, stages: p.stages.map((st, k) => (k === at ? { ...st, commands: [] } : st)) }, at, input)
+        : lowerPlannedStage;
       const name = stageLabel(plan, i);
       let root: Vertex;
       let lowered: LoweredStage;
@@ -179,7 +185,6 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       let baseConfig: ContainerConfig = {};
       let fromContext: string | undefined;
       const base = baseOf(i);
-      const overridden = base !== planned.base;
       if (base === 'scratch') {
         root = scratch;
         lowered = lowerStage(plan, i, { baseConfig: {} });
@@ -206,10 +211,9 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
           baseConfig = image.config.config ?? {};
           const onbuild = baseConfig.OnBuild ?? [];
           const triggers = onbuild.length > 0 ? parseOnbuildTriggers(onbuild, `${image.name} ONBUILD`) : [];
-          lowered = lowerStage(plan, i, { baseConfig, triggers });
+          lowered = lowerStage(plan, i, { baseConfig, triggers: overridden ? [] : triggers });
         }
       }
-      if (overridden) lowered = { ...lowered, steps: [] };
       const fsSteps = lowered.steps.filter((s) => s.kind !== 'config');
       const total = fsSteps.length + 1;
       if (root.op.kind === 'image' && baseImage) {

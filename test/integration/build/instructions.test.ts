@@ -549,14 +549,15 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
     },
   },
   {
-    name: 'a stage named like a --build-context is replaced by it (its steps do not run); FROM a named DIR is that file system',
+    name: 'a stage named like a --build-context is replaced by it (its steps and config are not used); FROM a named DIR is that file system',
     dockerfile: `FROM busybox AS src
 RUN echo "not run" > /from-stage
 FROM busybox AS tree
 COPY --from=src / /t/
+ENV LEAK=from-the-replaced-stage
 FROM tree
 COPY --from=src . /n/
-RUN cat /t/e.txt /n/sub/s > /ran
+RUN cat /t/e.txt /n/sub/s > /ran && echo "\${LEAK:-unset}" > /leak
 `,
     args: ['--build-context', 'src={{ctx}}/extra', '--build-context', 'tree={{ctx}}/tree'],
     dirs: { extra: { 'e.txt': 'named\n', 'sub/s': 'S' }, tree: { 't/e.txt': 'tree\n', 'bin/sh': { link: '/x/busybox' }, 'bin/cat': { link: '/x/busybox' }, 'x/busybox': { copyOf: '/bin/busybox' } } },
@@ -566,6 +567,7 @@ RUN cat /t/e.txt /n/sub/s > /ran
       'n/from-stage': null,
       't/e.txt': 'file 644 0:0 "tree\\n"',
       ran: 'file 644 0:0 "tree\\nS"',
+      leak: 'file 644 0:0 "unset\\n"',
       'bin/busybox': null,
     },
   },
