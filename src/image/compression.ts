@@ -177,7 +177,8 @@ class ParallelGzip extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.header();
-    this.pending.push(chunk);
+    // Copied: the writer may reuse its buffer once this callback fires, while deflate jobs still read it.
+    this.pending.push(Buffer.from(chunk));
     this.pendingSize += chunk.length;
     (async () => {
       while (this.pendingSize >= PIECE) {

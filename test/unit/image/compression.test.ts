@@ -76,6 +76,23 @@ describe('gzip compressor', () => {
     assert.ok(zlib.gunzipSync(fast).equals(data) && zlib.gunzipSync(best).equals(data));
   });
 
+  test('a writer that reuses its buffer after each write callback still gets its bytes compressed', async () => {
+    const data = input(5 * MiB + 12345);
+    const gz = createCompressor('gzip');
+    const out: Buffer[] = [];
+    gz.on('data', (c: Buffer) => out.push(c));
+    const ended = new Promise((resolve, reject) => gz.on('end', resolve).on('error', reject));
+    const scratch = Buffer.alloc(256 * 1024);
+    for (let off = 0; off < data.length; off += scratch.length) {
+      const n = data.copy(scratch, 0, off, off + scratch.length);
+      await new Promise<void>((resolve, reject) => gz.write(scratch.subarray(0, n), (err) => (err ? reject(err) : resolve())));
+      scratch.fill(0xa5); // the buffer is the writer's again once the callback has run
+    }
+    gz.end();
+    await ended;
+    assert.ok(zlib.gunzipSync(Buffer.concat(out)).equals(data));
+  });
+
   test('a failing source fails the stream', async () => {
     async function* broken(): AsyncGenerator<Buffer> {
       yield input(3 * MiB);
