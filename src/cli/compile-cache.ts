@@ -12,7 +12,7 @@
  *
  * $NODE_DISABLE_COMPILE_CACHE=1 turns both off.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, createRequire, enableCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,12 +27,45 @@ export function compileCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
+ * Whether compiled code under `dir` can be trusted: the directory and every existing ancestor belong to
+ * this user or root, and no one else can write to them (an ancestor may be a sticky directory such as
+ * /tmp). Compiled code is run as is, so a cache another user can write to (a root process run with a
+ * user's HOME or XDG_CACHE_HOME, say) would let that user run code as this one.
+ */
+export function trustedCacheDir(dir: string): boolean {
+  const me = process.geteuid?.() ?? 0;
+  // The deepest part that exists, with its symbolic links resolved; the rest will be made by this user.
+  let p = dir;
+  for (;;) {
+    try {
+      p = realpathSync(p);
+      break;
+    } catch {
+      const up = dirname(p);
+      if (up === p) return false;
+      p = up;
+    }
+  }
+  for (let first = true; ; first = false) {
+    const st = lstatSync(p);
+    if (st.uid !== me && st.uid !== 0) return false;
+    const othersWrite = (st.mode & 0o022) !== 0;
+    if (othersWrite && (first || (st.mode & 0o1000) === 0)) return false;
+    const up = dirname(p);
+    if (up === p) return true;
+    p = up;
+  }
+}
+
+/**
  * Turns on Node's on-disk module compile cache (compileCacheDir): later runs skip type stripping and
  * compiling of unchanged modules. Call it before the CLI is loaded. True when the cache is on.
  */
 export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): boolean {
   try {
-    const r = enableCompileCache?.(compileCacheDir(env));
+    const dir = compileCacheDir(env);
+    if (!trustedCacheDir(dir)) return false;
+    const r = enableCompileCache?.(dir);
     return r !== undefined && (r.status === constants.compileCacheStatus.ENABLED || r.status === constants.compileCacheStatus.ALREADY_ENABLED);
   } catch {
     return false; // no cache (read-only home): just slower
@@ -74,7 +107,8 @@ export interface LoadedBundle {
  */
 export function loadBundle(file: string, key: string, env: NodeJS.ProcessEnv = process.env): LoadedBundle {
   const source = readFileSync(file, 'utf8');
-  const dir = env.NODE_DISABLE_COMPILE_CACHE ? undefined : join(compileCacheDir(env), 'jettison-bundle');
+  const wanted = env.NODE_DISABLE_COMPILE_CACHE ? undefined : join(compileCacheDir(env), 'jettison-bundle');
+  const dir = wanted !== undefined && trustedCacheDir(wanted) ? wanted : undefined;
   const hex = (n: number) => n.toString(16).padStart(8, '0');
   // <where the bundle is>-<what it holds, for which node>-<command>.v8
   const place = hex(crc32(file));
