@@ -49,9 +49,13 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** Takes an exclusive lock only if it is free now; undefined when someone holds it. */
+const PRIVATE_WAIT_MS = 200;
+
 async function tryExclusive(dir: string): Promise<LockHandle | undefined> {
   try {
-    return await lockExclusive(dir, { timeoutMs: 0 });
+    // A short wait, not none: two private users starting at once would otherwise both give up on each
+    // other's directory and both make a new one, kept for good.
+    return await lockExclusive(dir, { timeoutMs: PRIVATE_WAIT_MS });
   } catch (err) {
     if (err instanceof JettisonError && err.code === 'LOCKED') return undefined;
     throw err;

@@ -295,6 +295,7 @@ class WorkerImpl implements Worker {
     // Whether anything was mounted under execDir (secrets' tmpfs, writable bind views).
     let execMounts = false;
     const cacheDirs: CacheDir[] = [];
+    const openedCaches = new Map<string, CacheDir>();
     try {
       const user = await resolveUser(rootfs, proc.user);
       const cwd = posix.normalize('/' + (proc.cwd ?? '/'));
@@ -324,12 +325,18 @@ class WorkerImpl implements Worker {
             mounts.push({ destination: target, type: 'bind', source: await this.scratchView(execDir, i, src, st.isDirectory()), options: ['rbind', 'rw'] });
           }
         } else if (m.type === 'cache') {
-          const c = await openCacheDir(
-            this.stateDir,
-            { id: m.id, sharing: m.sharing ?? 'shared', ...(m.base ? { base: m.base } : {}), uid: m.uid, gid: m.gid, mode: m.mode, signal: opts.signal },
-            token,
-          );
-          cacheDirs.push(c);
+          // One cache (id and from) mounted twice in one RUN is one directory, opened (and locked) once.
+          const cacheKey = `${m.id}\0${m.base?.key ?? ''}`;
+          let c = openedCaches.get(cacheKey);
+          if (!c) {
+            c = await openCacheDir(
+              this.stateDir,
+              { id: m.id, sharing: m.sharing ?? 'shared', ...(m.base ? { base: m.base } : {}), uid: m.uid, gid: m.gid, mode: m.mode, signal: opts.signal },
+              token,
+            );
+            openedCaches.set(cacheKey, c);
+            cacheDirs.push(c);
+          }
           const source = m.source === undefined || posix.normalize('/' + m.source) === '/' ? c.dir : await resolveInRoot(c.dir, m.source);
           const st = await stat(source).catch(() => undefined);
           if (!st) throw new JettisonError('MOUNT', `cache mount ${target}: source ${posix.normalize('/' + m.source)} not found in the cache's from`);

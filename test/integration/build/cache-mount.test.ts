@@ -80,6 +80,13 @@ const cases: { name: string; builds: Build[] }[] = [
     ],
   },
   {
+    name: 'one cache mounted twice in one RUN is one directory (sharing=locked does not wait for itself)',
+    builds: [
+      { stage: 'RUN --mount=type=cache,id=tw,sharing=locked,target=/a --mount=type=cache,id=tw,sharing=locked,target=/b echo x > /a/f && cat /b/f > /out', expect: { out: 'x' } },
+      { stage: 'RUN --mount=type=cache,id=tp,sharing=private,target=/a --mount=type=cache,id=tp,sharing=private,target=/b echo y > /a/f && cat /b/f > /out', expect: { out: 'y' } },
+    ],
+  },
+  {
     name: 'from= an image seeds the cache',
     builds: [
       { stage: 'RUN --mount=type=cache,id=i,from=busybox,source=/etc,target=/c cat /c/passwd | head -1 | cut -d: -f1 > /user', expect: { user: 'root' } },
