@@ -9,11 +9,12 @@
  * directory's file is read when a file in it is first looked up and written back when it changed, so
  * memory holds at most MAX_LOADED directories' entries, whatever the number of files.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { FileHashCache } from './copy.ts';
+import { newOwnerToken, ownerAlive } from '../util/owner.ts';
 
 /** "ino size mtime ctime digest": one string per file (few objects, little for the GC to move). */
 type Entry = string;
@@ -68,6 +69,12 @@ export class ContextHashCache implements FileHashCache {
     await mkdir(root, { recursive: true });
     // the single-file format of earlier versions (every entry in one JSON file) is not read any more
     await rm(join(base, `${id(contextRoot)}.json`), { force: true });
+    // Temp files of writers that died before their rename ("<shard>.<owner token>.tmp").
+    for (const name of await readdir(root).catch(() => [] as string[])) {
+      if (!name.endsWith('.tmp')) continue;
+      const token = name.slice(name.indexOf('.') + 1, -'.tmp'.length);
+      if (!ownerAlive(token)) await rm(join(root, name), { force: true });
+    }
     return new ContextHashCache(root);
   }
 
@@ -90,7 +97,7 @@ export class ContextHashCache implements FileHashCache {
     if (!shard.dirty) return;
     shard.dirty = false;
     // No fsync: a torn file is only a lost cache. Temp + rename keeps concurrent builds' readers whole.
-    const tmp = `${shard.file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${shard.file}.${newOwnerToken()}.tmp`;
     await writeFile(tmp, JSON.stringify({ dir: shard.dir, entries: Object.fromEntries(shard.entries) }));
     await rename(tmp, shard.file);
   }

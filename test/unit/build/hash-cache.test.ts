@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ContextHashCache } from '../../../src/build/hash-cache.ts';
+import { selfIdentity } from '../../../src/util/owner.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -133,4 +134,19 @@ test('the single-file cache of earlier versions is removed on open', async () =>
   await ContextHashCache.open(store, ctx);
   assert.deepEqual(readdirSync(cacheDir), [id]);
   rmSync(join(cacheDir, id), { recursive: true });
+});
+
+test("a dead writer's temp file is swept on open; a live writer's is left alone", async () => {
+  const { store, ctx } = await setup();
+  const c = await ContextHashCache.open(store, ctx);
+  await c.save();
+  const root = join(store, 'context-hashes', readdirSync(join(store, 'context-hashes'))[0]);
+  const live = `${'b'.repeat(32)}.${selfIdentity()}.0123456789ab.tmp`;
+  const dead = `${'b'.repeat(32)}.999999999.1.0123456789ab.tmp`; // no such pid
+  const old = `${'b'.repeat(32)}.12345-deadbeef.tmp`; // the earlier "<pid>-<hex>" form
+  for (const name of [live, dead, old]) writeFileSync(join(root, name), '{');
+  await ContextHashCache.open(store, ctx);
+  const left = readdirSync(root);
+  assert.ok(left.includes(live), 'the live writer keeps its temp file');
+  assert.ok(!left.includes(dead) && !left.includes(old), `swept: ${left.join(', ')}`);
 });
