@@ -188,7 +188,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
     // 2. Plan.
     const df = parseDockerfile(dockerfileText, { file: dockerfileName });
-    const plan = planBuild(df, { ...(opts.target ? { target: opts.target } : {}), buildArgs: opts.buildArgs ?? {} });
+    const plan = planBuild(df, { ...(opts.target ? { target: opts.target } : {}), buildArgs: opts.buildArgs ?? {}, namedContexts: Object.keys(opts.buildContexts ?? {}) });
     for (const arg of plan.unusedBuildArgs) {
       emit({ type: 'warning', time: Date.now(), message: `build argument ${arg} was not consumed (no ARG ${arg} in the stages built)` });
     }

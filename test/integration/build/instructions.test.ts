@@ -549,10 +549,12 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
     },
   },
   {
-    name: 'a stage named like a --build-context is replaced by it (its steps and config are not used); FROM a named DIR is that file system',
+    name: 'a stage named like a --build-context is replaced by it (its steps, config and dependencies are not used); FROM a named DIR is that file system',
     dockerfile: `FROM busybox AS src
 RUN echo "not run" > /from-stage
-FROM busybox AS tree
+FROM jettison-test/no-such-image:1 AS broken
+RUN exit 1
+FROM broken AS tree
 COPY --from=src / /t/
 ENV LEAK=from-the-replaced-stage
 FROM tree

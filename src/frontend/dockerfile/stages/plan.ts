@@ -103,6 +103,11 @@ export interface PlanOptions {
    * expands to nothing is left for lint (InvalidDefaultArgInFrom) instead of an error.
    */
   allStages?: boolean;
+  /**
+   * Names given as named build contexts (--build-context NAME=…): a stage of that name is replaced by the
+   * context, so its own FROM, COPY --from and mounts need nothing (BuildKit builds none of them).
+   */
+  namedContexts?: string[];
 }
 
 /** Proxy variables usable without an ARG (BuildKit's builtinAllowedBuildArgs). */
@@ -258,7 +263,9 @@ export function planTyped(typedDf: TypedDockerfile, opts: PlanOptions = {}): Bui
       }
     }
   };
+  const replaced = new Set((opts.namedContexts ?? []).map((n) => n.toLowerCase()));
   for (const stage of stages) {
+    if (stage.name !== null && replaced.has(stage.name)) continue;
     if (typeof stage.base === 'object' && 'stage' in stage.base) {
       const parent = stages[stage.base.stage];
       stage.edges.push({ stage: parent.index, kind: 'from', line: stage.location.line });
