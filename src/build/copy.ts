@@ -13,7 +13,8 @@
  * destination paths, types, modes, owners, link targets and file contents — never mtimes or host paths.
  * Walks, digests and copies are streamed: memory depends on the widest directory, not the file count.
  */
-import { chmod, copyFile, constants, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, constants, lchown, link, lutimes, mkdir, open, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { lstatOrNull } from '../util/fs.ts';
 import { closeSync, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, readSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -62,14 +63,6 @@ export interface CopyEntry {
 export class CopyError extends JettisonError {
   constructor(message: string) {
     super('COPY', message);
-  }
-}
-
-async function lstatOrNull(p: string): Promise<Stats | null> {
-  try {
-    return await lstat(p);
-  } catch {
-    return null;
   }
 }
 

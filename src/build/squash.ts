@@ -5,21 +5,13 @@
  * others (files created and deleted within the squashed layers) are dropped.
  */
 import { lstat, mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
+import { pathExists } from '../util/fs.ts';
 import { join } from 'node:path';
 import { decodeLayer, encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
 import type { LayerResult } from '../solver/index.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { Worker } from '../worker/index.ts';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Removes whiteouts (char 0/0) for paths no base layer dir has, keeping the directories' times (the layer stays reproducible). */
 async function dropNeedlessWhiteouts(dir: string, rel: string, baseDirs: string[]): Promise<void> {
@@ -30,7 +22,7 @@ async function dropNeedlessWhiteouts(dir: string, rel: string, baseDirs: string[
     const st = await lstat(join(dir, r));
     if (st.isCharacterDevice() && st.rdev === 0) {
       let needed = false;
-      for (const b of baseDirs) if (await exists(join(b, r))) needed = true;
+      for (const b of baseDirs) if (await pathExists(join(b, r))) needed = true;
       if (!needed) {
         await rm(join(dir, r));
         removed = true;

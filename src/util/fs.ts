@@ -2,7 +2,8 @@
  * Durable file-system helpers: fsync a directory, write a file atomically (temp file beside it,
  * fsync, rename, fsync the directory), and ignore-missing variants of unlink/readdir.
  */
-import { open, rename, unlink, readdir, mkdir } from 'node:fs/promises';
+import { lstat, open, rename, unlink, readdir, mkdir } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { newOwnerToken } from './owner.ts';
 
@@ -63,6 +64,20 @@ export async function unlinkIfExists(file: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/** lstat, or null when nothing can be found at `p` (every lstat failure counts as absent). */
+export async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await lstat(p);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether something (a symlink counts, whatever it points to) is at `p`. */
+export async function pathExists(p: string): Promise<boolean> {
+  return (await lstatOrNull(p)) !== null;
 }
 
 /** readdir that returns [] for a missing directory. */

@@ -13,7 +13,8 @@
  * file system (its layer dirs applied in order).
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, rename, rm } from 'node:fs/promises';
+import { pathExists } from '../util/fs.ts';
 import { dirname, join } from 'node:path';
 import { JettisonError } from '../errors.ts';
 import { lockExclusive, lockShared, type LockHandle } from '../util/lock.ts';
@@ -37,15 +38,6 @@ export interface CacheDirRequest {
 export interface CacheDir {
   dir: string;
   release(): Promise<void>;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Takes an exclusive lock only if it is free now; undefined when someone holds it. */
@@ -79,7 +71,7 @@ async function waitExclusive(dir: string, signal: AbortSignal | undefined): Prom
  * it renamed into place (the worker sweeps those of dead processes).
  */
 async function ensureCacheDir(dir: string, req: CacheDirRequest, token: string): Promise<void> {
-  if (await exists(dir)) return;
+  if (await pathExists(dir)) return;
   const tmp = join(dirname(dir), `.tmp-${token}`);
   try {
     await mkdir(tmp, { mode: 0o755 });
@@ -92,7 +84,7 @@ async function ensureCacheDir(dir: string, req: CacheDirRequest, token: string):
     await rename(tmp, dir);
   } catch (err) {
     // Someone else made it first: theirs is as good.
-    if (!(await exists(dir))) throw err;
+    if (!(await pathExists(dir))) throw err;
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }

@@ -5,7 +5,8 @@
  * unpackers and crashes never leave a half layer under the final name.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { pathExists } from '../util/fs.ts';
 import { join } from 'node:path';
 import { JettisonError } from '../errors.ts';
 import { digestHex } from '../image/digest.ts';
@@ -13,15 +14,6 @@ import { unpackLayer } from '../image/layer.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import { newOwnerToken } from '../util/owner.ts';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The unpacked dirs of `layers` (manifest order, base first) with diffIDs `diffIDs`, returned newest
@@ -42,7 +34,7 @@ export async function layerDirs(
   const dirs: string[] = [];
   for (let i = 0; i < layers.length; i++) {
     const final = join(root, digestHex(diffIDs[i]));
-    if (!(await exists(final))) {
+    if (!(await pathExists(final))) {
       onProgress?.(`unpacking layer ${layers[i].digest}`);
       const tmp = join(root, `.tmp-${newOwnerToken()}`);
       try {
@@ -50,7 +42,7 @@ export async function layerDirs(
         await unpackLayer(blob, layers[i].mediaType, tmp, { mode: 'overlay', diffID: diffIDs[i] });
         await rename(tmp, final).catch(async (err: NodeJS.ErrnoException) => {
           // Someone else unpacked it first: theirs is as good.
-          if (!(await exists(final))) throw err;
+          if (!(await pathExists(final))) throw err;
         });
       } finally {
         await rm(tmp, { recursive: true, force: true });

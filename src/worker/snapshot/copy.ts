@@ -5,7 +5,8 @@
  * the two trees.
  */
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { lstatOrNull } from '../../util/fs.ts';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { JettisonError } from '../../errors.ts';
@@ -19,14 +20,6 @@ async function cpTree(from: string, to: string): Promise<void> {
     await run('cp', ['-a', '--reflink=auto', '--', `${from}/.`, `${to}/`], { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
     throw new JettisonError('SNAPSHOT', `cp -a ${from} ${to}: ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`);
-  }
-}
-
-async function lstatOrNull(p: string) {
-  try {
-    return await lstat(p);
-  } catch {
-    return null;
   }
 }
 
