@@ -3,9 +3,10 @@
  * filesystem unpacked once per process as a layer dir, and probes of the host (mounts, runc containers).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxRootfs } from '../../support/images.ts';
+import { mountsUnder } from '../../support/host.ts';
 import type { ExecOptions, ProcessSpec, Snapshot, Worker } from '../../../src/worker/index.ts';
 
 export const TMP_BASE = '/var/tmp';
@@ -40,22 +41,8 @@ export async function busyboxLayerDir(dir: string): Promise<string> {
   return l;
 }
 
-/** Mount points at or below `dir` in this mount namespace. */
-export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split(' ')[4].replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((m) => m === dir || m.startsWith(dir + '/'));
-}
+export { mountsUnder, runcContainers } from '../../support/host.ts';
 
-/** Container ids runc knows under a state root. */
-export function runcContainers(stateRoot: string): string[] {
-  if (!existsSync(stateRoot)) return [];
-  const out = execFileSync('runc', ['--root', stateRoot, 'list', '--format', 'json'], { encoding: 'utf8' });
-  const list = JSON.parse(out || 'null') as { id: string }[] | null;
-  return (list ?? []).map((c) => c.id);
-}
 
 /** Runs a process and collects its output. */
 export async function run(
