@@ -462,29 +462,40 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
     return p;
   };
 
-  const copyOne = async (e: CopyEntry, target: string, parentCreated: boolean): Promise<void> => {
-    const o = owner(req, e.stat);
-    if (!parentCreated) {
-      const existing = await lstatOrNull(target);
-      if (existing) {
-        if (existing.isDirectory()) throw new CopyError(`cannot replace directory "/${e.dest}" with a non-directory`);
-        await rm(target, { force: true });
-      }
+  /**
+   * Creates `target` with `create`, which must fail with EEXIST when something is there already (never
+   * write through it: it may be a symlink out of the root): then what is there (an earlier source, the
+   * lower layers) is removed and `create` runs again. A directory there is an error.
+   */
+  const replacing = async (e: CopyEntry, target: string, create: () => Promise<void>): Promise<void> => {
+    try {
+      await create();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if ((await lstatOrNull(target))?.isDirectory()) throw new CopyError(`cannot replace directory "/${e.dest}" with a non-directory`);
+      await rm(target, { force: true });
+      await create();
     }
+  };
+
+  const copyOne = async (e: CopyEntry, target: string): Promise<void> => {
+    const o = owner(req, e.stat);
     const inode = `${e.stat.dev}:${e.stat.ino}`;
     const first = e.stat.nlink > 1 ? linked.get(inode) : undefined;
     if (first) {
-      await link(await first, target);
+      const existing = await first;
+      await replacing(e, target, () => link(existing, target));
       return;
     }
     // Files created by root are owned by 0:0 already; chown clears setuid/setgid, so the mode comes after.
     const needsChown = !asRoot || o.uid !== 0 || o.gid !== 0;
     if (e.stat.isSymbolicLink()) {
-      await symlink(e.linkTarget!, target);
+      await replacing(e, target, () => symlink(e.linkTarget!, target));
       if (needsChown) await lchown(target, o.uid, o.gid);
       await lutimes(target, e.stat.atimeMs / 1000, e.stat.mtimeMs / 1000);
     } else if (e.stat.isFile()) {
-      await copyFile(e.src, target, constants.COPYFILE_FICLONE); // keeps the source's mode
+      // keeps the source's mode; EXCL: never through what is there
+      await replacing(e, target, () => copyFile(e.src, target, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL));
       if (needsChown) await lchown(target, o.uid, o.gid);
       if (req.chmod !== undefined) await chmod(target, finalMode(req, e.stat));
       else if (needsChown && e.stat.mode & 0o6000) await chmod(target, e.stat.mode & 0o7777);
@@ -521,10 +532,18 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
     if (earlier) await earlier; // several sources onto one name: the last one wins
     if (e.stat.isDirectory()) {
       const o = owner(req, e.stat);
-      const existing = parent.created ? null : await lstatOrNull(target);
-      if (existing && !existing.isDirectory()) await rm(target, { force: true });
-      const created = !existing || !existing.isDirectory();
-      if (created) await mkdir(target);
+      // mkdir fails on anything there (an earlier source's directory is merged into, anything else replaced).
+      let created = true;
+      try {
+        await mkdir(target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((await lstatOrNull(target))?.isDirectory()) created = false;
+        else {
+          await rm(target, { force: true });
+          await mkdir(target);
+        }
+      }
       await lchown(target, o.uid, o.gid);
       await chmod(target, finalMode(req, e.stat));
       dirs.set(e.dest, { host: target, created });
@@ -535,7 +554,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
       const inode = `${e.stat.dev}:${e.stat.ino}`;
       if (!linked.has(inode)) {
         // Later links to this inode wait for this copy, then link to it.
-        const copied = copyOne(e, target, parent.created).then(() => target);
+        const copied = copyOne(e, target).then(() => target);
         linked.set(inode, copied);
         start(copied.then(() => undefined), target);
         if (running.size >= COPY_CONCURRENCY) await Promise.race(running);
@@ -554,7 +573,7 @@ export async function executeCopy(req: CopyRequest, destRoot: string): Promise<{
       }
       continue;
     }
-    start(copyOne(e, target, parent.created), target);
+    start(copyOne(e, target), target);
     if (running.size >= COPY_CONCURRENCY) await Promise.race(running);
   }
   await Promise.all(running);

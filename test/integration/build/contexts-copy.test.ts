@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeCopy, type CopyRequest } from '../../../src/build/copy.ts';
@@ -70,4 +70,50 @@ for (const c of metadata) {
       assert.ok(readFileSync(join(dir, 'dst', 'out', 'f')).equals(Buffer.from(size)));
     });
   }
+}
+
+// Directory sources merged into one new destination (COPY a b /d/): what an earlier source put there is
+// replaced or merged into, never written through (a symlink there may point out of the root: the host).
+const merged: { name: string; make(src: string, victim: string): void; check(d: string): void }[] = [
+  {
+    name: 'a symlink to a host file, then a large file of that name',
+    make: (src, victim) => { symlinkSync(victim, join(src, 'a', 'x')); writeFileSync(join(src, 'b', 'x'), LARGE); },
+    check: (d) => assert.ok(lstatSync(join(d, 'x')).isFile() && readFileSync(join(d, 'x')).equals(LARGE)),
+  },
+  {
+    name: 'a symlink to a host file, then a small file of that name',
+    make: (src, victim) => { symlinkSync(victim, join(src, 'a', 'x')); writeFileSync(join(src, 'b', 'x'), SMALL); },
+    check: (d) => assert.equal(readFileSync(join(d, 'x'), 'utf8'), SMALL),
+  },
+  {
+    name: 'a symlink to a host file, then a hard-linked file of that name',
+    make: (src, victim) => { symlinkSync(victim, join(src, 'a', 'x')); writeFileSync(join(src, 'b', 'x'), SMALL); linkSync(join(src, 'b', 'x'), join(src, 'b', 'y')); },
+    check: (d) => { assert.equal(readFileSync(join(d, 'x'), 'utf8'), SMALL); assert.equal(lstatSync(join(d, 'x')).ino, lstatSync(join(d, 'y')).ino); },
+  },
+  {
+    name: 'the same subdirectory in both: merged',
+    make: (src) => { mkdirSync(join(src, 'a', 'sub')); mkdirSync(join(src, 'b', 'sub')); writeFileSync(join(src, 'a', 'sub', 'f1'), '1'); writeFileSync(join(src, 'b', 'sub', 'f2'), '2'); },
+    check: (d) => assert.deepEqual(readdirSync(join(d, 'sub')).sort(), ['f1', 'f2']),
+  },
+  {
+    name: 'a symlink, then another symlink of that name: the last wins',
+    make: (src) => { symlinkSync('one', join(src, 'a', 'x')); symlinkSync('two', join(src, 'b', 'x')); },
+    check: (d) => assert.equal(readlinkSync(join(d, 'x')), 'two'),
+  },
+];
+
+for (const c of merged) {
+  test(`directory sources into one new directory: ${c.name}`, async () => {
+    const dir = join(base, `case-${++n}`);
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'a'), { recursive: true });
+    mkdirSync(join(src, 'b'));
+    const victim = join(dir, 'host-file');
+    writeFileSync(victim, 'host\n');
+    c.make(src, victim);
+    mkdirSync(join(dir, 'dst'));
+    await executeCopy({ source: { root: src, ownership: 'keep' }, paths: ['a', 'b'], dest: '/d/' }, join(dir, 'dst'));
+    assert.equal(readFileSync(victim, 'utf8'), 'host\n', 'the host file is untouched');
+    c.check(join(dir, 'dst', 'd'));
+  });
 }
