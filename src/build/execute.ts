@@ -140,6 +140,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     const input = ctx.inputs[0];
     const extraSnaps: Snapshot[] = [];
     let scriptDir: string | undefined;
+    const views: string[] = [];
     try {
       const mounts: WorkerMount[] = [];
       const secretEnv: Record<string, string> = {};
@@ -150,7 +151,18 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
             const ctxName = deps.contextOf.get(from.key);
             let source: string;
             if (ctxName) {
-              source = await resolveInRoot(deps.contexts.get(ctxName)!.root, m.source);
+              const c = deps.contexts.get(ctxName)!;
+              source = await resolveInRoot(c.root, m.source);
+              const st = await stat(source).catch(() => undefined);
+              if (st && !c.ignore.empty) {
+                // .dockerignore applies to what a RUN sees of the context too (BuildKit never sends the
+                // ignored files): the mount is a copy of the files not ignored, not the host directory.
+                const view = await mkdtemp(join(worker.stateDir, 'bind-context-'));
+                views.push(view);
+                const dest = st.isDirectory() ? '/' : `/${posix.basename(source)}`;
+                await executeCopy({ source: { root: c.root, ignore: c.ignore, ownership: 'keep' }, paths: [m.source], dest }, view);
+                source = st.isDirectory() ? view : join(view, posix.basename(source));
+              }
             } else {
               const snap = await worker.prepare(await dirsOf(ctx.inputs[m.input].layers));
               extraSnaps.push(snap);
@@ -231,6 +243,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       });
     } finally {
       if (scriptDir) await rm(scriptDir, { recursive: true, force: true }).catch(() => undefined);
+      for (const view of views) await rm(view, { recursive: true, force: true }).catch(() => undefined);
       for (const s of extraSnaps) await worker.release(s).catch(() => undefined);
     }
   }

@@ -549,6 +549,21 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
     },
   },
   {
+    name: 'RUN --mount=type=bind of the context: .dockerignore applies (ignored files are not there), for a directory and a file',
+    dockerfile: `FROM busybox
+RUN --mount=type=bind,target=/src ls -A /src > /all && (test -e /src/secret.env && echo seen || echo hidden) > /env
+RUN --mount=type=bind,source=app,target=/app ls -A /app > /app-ls
+RUN --mount=type=bind,source=app/a.txt,target=/one cat /one > /one-content
+`,
+    files: { '.dockerignore': 'secret.env\n**/*.log\n', 'secret.env': 'TOKEN=x\n', 'app/a.txt': 'A', 'app/x.log': 'L' },
+    expect: {
+      all: 'file 644 0:0 ".dockerignore\\nDockerfile\\napp\\n"',
+      env: 'file 644 0:0 "hidden\\n"',
+      'app-ls': 'file 644 0:0 "a.txt\\n"',
+      'one-content': 'file 644 0:0 "A"',
+    },
+  },
+  {
     name: 'a stage named like a --build-context is replaced by it (its steps, config and dependencies are not used); FROM a named DIR is that file system',
     dockerfile: `FROM busybox AS src
 RUN echo "not run" > /from-stage
