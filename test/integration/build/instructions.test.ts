@@ -549,6 +549,20 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
     },
   },
   {
+    name: 'RUN --mount=type=secret not given: skipped when optional (no file, no variable)',
+    dockerfile: `FROM busybox
+RUN --mount=type=secret,id=nope --mount=type=secret,id=nope2,env=NOPE (test -e /run/secrets/nope && echo there || echo absent) > /file && echo "\${NOPE:-unset}" > /var
+`,
+    expect: { file: 'file 644 0:0 "absent\\n"', var: 'file 644 0:0 "unset\\n"' },
+  },
+  {
+    name: 'RUN --mount=type=secret,required=true not given: the build fails and names it',
+    dockerfile: `FROM busybox
+RUN --mount=type=secret,id=needed,required=true true
+`,
+    error: /secret needed: not found/,
+  },
+  {
     name: 'RUN --mount=type=bind of the context: .dockerignore applies (ignored files are not there), for a directory and a file',
     dockerfile: `FROM busybox
 RUN --mount=type=bind,target=/src ls -A /src > /all && (test -e /src/secret.env && echo seen || echo hidden) > /env
