@@ -551,9 +551,9 @@ RUN --mount=type=bind,from=extra,target=/x cat /x/e.txt > /n/bind
   {
     name: 'RUN --mount=type=secret not given: skipped when optional (no file, no variable)',
     dockerfile: `FROM busybox
-RUN --mount=type=secret,id=nope --mount=type=secret,id=nope2,env=NOPE (test -e /run/secrets/nope && echo there || echo absent) > /file && echo "\${NOPE:-unset}" > /var
+RUN --mount=type=secret,id=nope --mount=type=secret,id=nope2,env=NOPE (test -e /run/secrets/nope && echo there || echo absent) > /file && echo "\${NOPE:-unset}" > /envvar
 `,
-    expect: { file: 'file 644 0:0 "absent\\n"', var: 'file 644 0:0 "unset\\n"' },
+    expect: { file: 'file 644 0:0 "absent\\n"', envvar: 'file 644 0:0 "unset\\n"' },
   },
   {
     name: 'RUN --mount=type=secret,required=true not given: the build fails and names it',
