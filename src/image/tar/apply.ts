@@ -23,6 +23,7 @@ import type { TarHeader } from './header.ts';
 import { readTar } from './reader.ts';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './writer.ts';
 import { isOverlayXattr, restoreXattrs } from './xattr.ts';
+import { utimesSeconds } from '../../util/time.ts';
 
 const run = promisify(execFile);
 
@@ -48,7 +49,6 @@ export interface ApplyResult {
 }
 
 const MAX_SYMLINK_HOPS = 255;
-const NS = 1_000_000_000n;
 
 function escape(message: string): PathEscapeError {
   return new PathEscapeError(message);
@@ -61,15 +61,6 @@ function components(raw: string, what: string): string[] {
   return parts;
 }
 
-/**
- * Seconds as Node's utimes wants them. libuv truncates to the microsecond; the half-microsecond
- * offset makes that truncation land exactly on floor(ns / 1000) despite double rounding.
- */
-function seconds(ns: bigint): number {
-  const sec = ns / NS;
-  const micros = (ns % NS) / 1000n;
-  return Number(sec) + (Number(micros) + 0.5) / 1e6;
-}
 
 /** lstat, null when absent (synchronous: a single cheap call, see the note on file writes). */
 async function lstatOrNull(p: string): Promise<BigIntStats | null> {
@@ -211,7 +202,7 @@ class Applier {
           }
           if (this.sameOwner) fchownSync(fd, h.uid, h.gid);
           fchmodSync(fd, h.mode);
-          futimesSync(fd, seconds(h.mtimeNs), seconds(h.mtimeNs));
+          futimesSync(fd, utimesSeconds(h.mtimeNs), utimesSeconds(h.mtimeNs));
         } finally {
           closeSync(fd);
         }
@@ -220,7 +211,7 @@ class Applier {
       case 'symlink':
         await symlink(h.linkname, abs);
         await this.own(abs, h);
-        await lutimes(abs, seconds(h.mtimeNs), seconds(h.mtimeNs));
+        await lutimes(abs, utimesSeconds(h.mtimeNs), utimesSeconds(h.mtimeNs));
         break;
       case 'hardlink': {
         if (h.linkname.startsWith('/')) throw escape(`${what}: hard link target "${h.linkname}" is outside the layer root`);
@@ -245,7 +236,7 @@ class Applier {
         await run('/usr/bin/mknod', args);
         await this.own(abs, h);
         await chmod(abs, h.mode);
-        await lutimes(abs, seconds(h.mtimeNs), seconds(h.mtimeNs));
+        await lutimes(abs, utimesSeconds(h.mtimeNs), utimesSeconds(h.mtimeNs));
         break;
       }
     }
@@ -320,7 +311,7 @@ class Applier {
       const st = await lstat(abs);
       if (!st.isDirectory()) continue;
       await chmod(abs, meta.mode);
-      await lutimes(abs, seconds(meta.mtimeNs), seconds(meta.mtimeNs));
+      await lutimes(abs, utimesSeconds(meta.mtimeNs), utimesSeconds(meta.mtimeNs));
     }
   }
 }

@@ -8,6 +8,7 @@ import { lstat, lutimes, mkdir, writeFile, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { posix } from 'node:path';
 import { resolveInRoot as resolveScoped } from '../../context/scoped-path.ts';
+import { utimesSeconds } from '../../util/time.ts';
 
 
 function isMissing(err: unknown): boolean {
@@ -109,10 +110,6 @@ function parseNs(t: string): bigint {
   return neg ? whole - part : whole + part;
 }
 
-/** Seconds as the double fs.utimes takes (exact for whole seconds, the usual case for image files). */
-function seconds(ns: bigint): number {
-  return Number(ns / NS) + Number(ns % NS) / 1e9;
-}
 
 /**
  * Sets a path's times back (not following a symlink): the mtime exactly, the atime (in no layer) to the
@@ -123,7 +120,7 @@ function seconds(ns: bigint): number {
 export async function restoreTimes(hostPath: string, t: { atime: string; mtime: string }, opts: { exact?: boolean } = {}): Promise<void> {
   const atimeNs = parseNs(t.atime);
   const mtimeNs = parseNs(t.mtime);
-  await lutimes(hostPath, seconds(atimeNs), seconds(mtimeNs));
+  await lutimes(hostPath, utimesSeconds(atimeNs), utimesSeconds(mtimeNs));
   if (opts.exact === false) return;
   const st = await lstat(hostPath, { bigint: true });
   if (st.mtimeNs !== mtimeNs) await run('touch', ['-c', '-h', '-m', '-d', `@${t.mtime}`, '--', hostPath]);

@@ -68,6 +68,8 @@ const timeCases: [string, { atime: string; mtime: string }, 'in-process' | 'touc
   // Node takes a negative time as "now".
   ['before the epoch', { atime: '0.000000000', mtime: '-86400.000000000' }, 'touch'],
   ['half a second', { atime: '1600000000.500000000', mtime: '1600000000.500000000' }, 'in-process'],
+  ['microseconds', { atime: '1600000000.123456000', mtime: '1600000000.123456000' }, 'in-process'],
+  ['microseconds, a double that rounds down', { atime: '1700000000.000001000', mtime: '1711111111.999999000' }, 'in-process'],
   ['nanoseconds', { atime: '1700000000.123456789', mtime: '1600000000.987654321' }, 'touch'],
   ['nanoseconds before the epoch', { atime: '0.000000000', mtime: '-1.250000001' }, 'touch'],
 ];
