@@ -27,11 +27,10 @@ export async function mount(type: string, source: string, target: string, option
 
 /**
  * Unmounts `target`: plain umount, retried while busy, then lazily (detached, freed when unused).
- * `known`: the caller just read that it is a mount point (skips reading the mount table first).
  */
-export async function unmount(target: string, known = false): Promise<void> {
+export async function unmount(target: string): Promise<void> {
   for (let i = 0; i < 5; i++) {
-    if (!(i === 0 && known) && !(await isMountPoint(target))) return;
+    if (!(await isMountPoint(target))) return;
     const r = await exec('umount', ['--', target]);
     if (r.code === 0) return;
     if (!/busy/i.test(r.stderr)) break;
