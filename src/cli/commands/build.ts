@@ -99,7 +99,7 @@ export function defineBuildOptions(cmd: Command): Command {
     .option('--metadata-file <file>', 'write build metadata (JSON) to this file')
     .option('--build-context <name=path>', 'extra named context: NAME=DIR or NAME=docker-image://REF (repeatable)', collect, [])
     .option('--network <mode>', 'network of RUN steps: host (default) or none', 'host')
-    .option('--jobs <n>', 'steps run in parallel (default: number of CPUs)')
+    .option('--jobs <n>', 'steps run in parallel (default: 16, or the number of CPUs when higher)')
     .option('--runtime <name>', 'OCI runtime: runc, crun, or a path (default: the first that works)');
 }
 
