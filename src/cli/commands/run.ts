@@ -140,14 +140,16 @@ export function register(program: Command, io: CliIO, globals: () => GlobalOptio
         snapshotter: flags.snapshotter as 'overlay' | 'copy' | undefined,
       });
       if (worker.snapshotter === 'copy' && !flags.snapshotter) io.stderr.write(`jettison: using the copy snapshotter: ${worker.snapshotterReason}\n`);
-      const lowers = await layerDirs(worker.stateDir, store, img.manifest.layers, img.config.rootfs.diff_ids);
       const ac = new AbortController();
       const onSigint = () => ac.abort(new JettisonError('ABORTED', 'interrupted'));
       process.once('SIGINT', onSigint);
       process.once('SIGTERM', onSigint);
-      const snap = await worker.prepare(lowers);
       let exitCode: number;
+      // From here on, whatever fails (unpacking the layers, preparing the snapshot, the run), the signal
+      // handlers come off and the worker closes (unmounting and removing what it made).
       try {
+        const lowers = await layerDirs(worker.stateDir, store, img.manifest.layers, img.config.rootfs.diff_ids);
+        const snap = await worker.prepare(lowers);
         const res = await worker.exec(
           snap,
           {

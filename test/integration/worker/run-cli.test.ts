@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { runCli } from '../../support/cli.ts';
 import { busyboxRootfs } from '../../support/images.ts';
 import { openStore, importRootfsFile } from '../../../src/store/index.ts';
-import { cleanupDir, mountsUnder, tempDir } from './helpers.ts';
+import { cleanupDir, mountsUnder, runcContainers, tempDir } from './helpers.ts';
+import { spawnJettison } from '../../fixtures/build/harness.ts';
 
 let dir: string;
 let root: string;
@@ -62,4 +63,14 @@ test('layers are unpacked once, and nothing stays mounted or running', async () 
   assert.deepEqual(mountsUnder(join(root, 'worker')), []);
   assert.deepEqual(readdirSync(join(root, 'worker', 'snapshots')), []);
   assert.deepEqual(readdirSync(join(root, 'worker', 'exec')), []);
+});
+
+test('Ctrl-C (SIGINT) during jettison run: exit 130, the container killed, nothing left mounted or running', async () => {
+  const p = spawnJettison(['--root', root, 'run', '--rm', 'bb:test', 'sh', '-c', 'echo started; sleep 60']);
+  await p.waitFor(/started/, 60_000);
+  p.child.kill('SIGINT');
+  const exit = await p.exited;
+  assert.equal(exit.code, 130, p.output());
+  assert.deepEqual(mountsUnder(root), []);
+  assert.deepEqual(runcContainers(join(root, 'worker', 'runtime', 'runc')), []);
 });
