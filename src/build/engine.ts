@@ -148,7 +148,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     let dockerfileText: string;
     let dockerfileName: string;
     let dockerfilePath: string | undefined;
-    const contextHoldsDockerfile = opts.context === '-' || parseGitUrl(opts.context) !== undefined;
+    // A tar on stdin or a git URL is unpacked into a fresh temporary directory: -f names a file in it, and
+    // its file digests are not worth remembering (the next build's directory is another one).
+    const unpackedContext = opts.context === '-' || parseGitUrl(opts.context) !== undefined;
     const stdinText = async () => {
       if (!opts.stdin) throw new JettisonError('USAGE', 'no standard input to read the Dockerfile from');
       const chunks: Buffer[] = [];
@@ -164,7 +166,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     } else {
       // With a tar on stdin or a git URL as the context, -f names a file inside it (as docker build and
       // buildx read it); with a directory, a path relative to the working directory.
-      dockerfilePath = opts.dockerfile && !contextHoldsDockerfile ? resolve(cwd, opts.dockerfile) : undefined;
+      dockerfilePath = opts.dockerfile && !unpackedContext ? resolve(cwd, opts.dockerfile) : undefined;
       dockerfileName = opts.dockerfile ?? 'Dockerfile';
       dockerfileText = ''; // read below, once the context is known
     }
@@ -173,7 +175,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       const { applyLayerTar } = await import('../image/tar/index.ts');
       await applyLayerTar(opts.stdin, into, { mode: 'merge', sameOwner: false });
     };
-    const inContextDockerfile = contextHoldsDockerfile && opts.dockerfile && opts.dockerfile !== '-' ? opts.dockerfile : undefined;
+    const inContextDockerfile = unpackedContext && opts.dockerfile && opts.dockerfile !== '-' ? opts.dockerfile : undefined;
     const main = await openContext(opts.context, { cwd, ...(dockerfilePath ? { dockerfile: dockerfilePath } : inContextDockerfile ? { dockerfile: inContextDockerfile } : {}), unpackTar });
     contexts.set('context', main);
     if (opts.dockerfileText === undefined && opts.dockerfile !== '-') {
@@ -247,18 +249,18 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       return p;
     };
 
-    const hashCache = await ContextHashCache.open(store.root, main.root);
+    const hashCache = unpackedContext ? undefined : await ContextHashCache.open(store.root, main.root);
     const graph = await buildGraph({
       plan,
       platform,
       contexts,
       resolveImage,
       namedContext: (n) => named.get(n),
-      hashCache,
+      ...(hashCache ? { hashCache } : {}),
       listingDir: listingDir(store.root),
       scope: dockerfilePath ?? dockerfileName,
     });
-    await hashCache.save();
+    await hashCache?.save();
 
     // 4. Solve.
     worker = await createWorker({ root: store.root, env, ...(opts.runtime ? { runtime: opts.runtime } : {}) });

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { busyboxRootfs } from '../../support/images.ts';
 import { runCli } from '../../support/cli.ts';
@@ -209,4 +209,22 @@ describe('jettison build: contexts and Dockerfile sources', () => {
       assert.deepEqual(got, c.expect);
     });
   }
+});
+
+test('a tar on stdin or a git URL leaves no context hash cache behind (each build unpacks into a new directory); a directory does', async () => {
+  const own = join(dir, 'hash-cache-root');
+  cpSync(root, own, { recursive: true });
+  const hashes = () => (existsSync(join(own, 'context-hashes')) ? readdirSync(join(own, 'context-hashes')) : []);
+  const before = hashes().length;
+  const src = join(dir, 'hash-cache-src');
+  write(src, { Dockerfile: DF, 'a.txt': 'A' });
+  const tar = execFileSync('tar', ['-c', '-f', '-', '-C', src, '.']);
+  for (const args of [['-'], [`file://${gitRepo}#v1`]]) {
+    const r = await runCli(['--root', own, 'build', '-q', ...args], { stdin: tar });
+    assert.equal(r.code, 0, show(r));
+  }
+  assert.equal(hashes().length, before, 'no hash cache for unpacked contexts');
+  const r = await runCli(['--root', own, 'build', '-q', src]);
+  assert.equal(r.code, 0, show(r));
+  assert.equal(hashes().length, before + 1, 'a directory context keeps one');
 });
