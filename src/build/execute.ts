@@ -368,7 +368,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     }
   }
 
-  async function addRemote(v: Vertex<FileOp>, src: string, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, chmod: ModeChange | undefined, ctx: ExecuteContext<CachedResult>): Promise<void> {
+  async function addRemote(v: Vertex<FileOp>, src: string, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, mode: ModeChange | undefined, ctx: ExecuteContext<CachedResult>): Promise<void> {
     const git = parseGitUrl(src);
     const tmp = await mkdtemp(join(worker.stateDir, 'add-'));
     try {
@@ -376,7 +376,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       const copyStep = step && (step.kind === 'add' || step.kind === 'copy') ? step : undefined;
       if (git) {
         await cloneGit(git, tmp, { keepGitDir: copyStep?.keepGitDir ?? false });
-        await executeCopy({ source: { root: tmp, ownership: 'reset' }, paths: [git.subdir ?? '.'], dest: a.dest.endsWith('/') ? a.dest : `${a.dest}/`, ...(chown ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}) }, destRoot);
+        await executeCopy({ source: { root: tmp, ownership: 'reset' }, paths: [git.subdir ?? '.'], dest: a.dest.endsWith('/') ? a.dest : `${a.dest}/`, ...(chown ? { chown } : {}), ...(mode !== undefined ? { chmod: mode } : {}) }, destRoot);
         return;
       }
       ctx.status({ id: src, current: 0 });
@@ -399,12 +399,12 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
       if (expected && expected !== digest) throw new StepError(`ADD ${src}: digest mismatch ${digest}: ${expected}`);
       const lastModified = res.headers.get('last-modified');
       if (lastModified) await utimes(file, new Date(lastModified), new Date(lastModified));
-      await chmod_(file, 0o600);
+      await chmod(file, 0o600);
       const staged = join(tmp, 'staged');
       await mkdir(staged);
       await rename(file, join(staged, name));
       const dest = a.dest.endsWith('/') ? `${a.dest}${name}` : a.dest;
-      await executeCopy({ source: { root: staged, ownership: 'reset' }, paths: [name], dest, ...(chown ? { chown } : {}), ...(chmod !== undefined ? { chmod } : {}) }, destRoot);
+      await executeCopy({ source: { root: staged, ownership: 'reset' }, paths: [name], dest, ...(chown ? { chown } : {}), ...(mode !== undefined ? { chmod: mode } : {}) }, destRoot);
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
@@ -427,10 +427,6 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
         return { layers: ctx.inputs[0]?.layers ?? [] };
     }
   };
-}
-
-async function chmod_(p: string, mode: number): Promise<void> {
-  await chmod(p, mode);
 }
 
 /**

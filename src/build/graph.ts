@@ -8,7 +8,7 @@
  * Everything here is decided before anything runs, as BuildKit does: base images are resolved (and
  * pulled when missing) first, because their configs (Env, WorkingDir, OnBuild) feed expansion.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../image/digest.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -327,7 +327,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
           }
         }
       }
-      if (step.script) contents.push({ label: `script ${step.script.name}`, digest: sha(step.script.data) });
+      if (step.script) contents.push({ label: `script ${step.script.name}`, digest: sha256(step.script.data) });
       return vertex({
         op: {
           kind: 'exec',
@@ -371,7 +371,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
         const local = step.sources.filter((s) => !remote.includes(s));
         if (remote.length > 0) {
           // ADD URL / git: fetched when the step runs; the key holds the URL and the --checksum.
-          contents.push({ label: 'remote', digest: sha(JSON.stringify({ remote, checksum: step.checksum, keepGitDir: step.keepGitDir })) });
+          contents.push({ label: 'remote', digest: sha256(JSON.stringify({ remote, checksum: step.checksum, keepGitDir: step.keepGitDir })) });
           actions.push({ action: 'copy', input: 0, src: remote, ...common });
         }
         if (local.length > 0) {
@@ -434,9 +434,6 @@ function contentOf(label: string, d: CopyDigest): ContentDigest {
   return { label, digest: d.digest, ...(d.listing !== undefined ? { listing: d.listing } : {}) };
 }
 
-function sha(data: string): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
 
 /** History entries for a stage's steps (layer steps are marked empty later if they made no layer). */
 export function historyOf(steps: Step[], emptyLayer?: (i: number) => boolean): HistoryEntry[] {

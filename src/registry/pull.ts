@@ -16,7 +16,7 @@ import type { ContentStore } from '../store/types.ts';
 import { RegistryClient, serverDetail } from './client.ts';
 import { mirrorEndpoint, registryEndpoint, resolveRegistryConfig, type RegistryConfig } from './config.ts';
 import { readCredentials } from './credentials.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../util/pool.ts';
 import { recordBlobSources } from './sources.ts';
 
 /** One step of a transfer, for progress displays. `id` is the blob's digest (or the reference). */

@@ -25,7 +25,7 @@ import { RegistryClient, serverDetail } from './client.ts';
 import { registryEndpoint, registryHostOf, resolveRegistryConfig } from './config.ts';
 import { readCredentials } from './credentials.ts';
 import { retryableError } from './http.ts';
-import { mapLimit } from './pool.ts';
+import { mapLimit } from '../util/pool.ts';
 import type { TransferOptions } from './pull.ts';
 import { blobSources, recordBlobSources } from './sources.ts';
 

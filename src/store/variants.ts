@@ -24,6 +24,7 @@ import { encodeLayer } from '../image/layer.ts';
 import { parseManifestOrIndex } from '../image/manifest.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import { mkdirp, readdirIfExists, unlinkIfExists, writeFileAtomic } from '../util/fs.ts';
+import { mapLimit } from '../util/pool.ts';
 import type { ContentStore } from './types.ts';
 
 export type LayerCompression = Exclude<Compression, 'none'>;
@@ -123,20 +124,6 @@ export function compressLayer(store: ContentStore, layer: Descriptor, compressio
 }
 
 /** Runs `fn` over `items`, at most `limit` at once; the first failure is rethrown once the others settle. */
-async function eachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: { err: unknown } | undefined;
-  const run = async (): Promise<void> => {
-    while (!failed && next < items.length) {
-      const item = items[next++];
-      await fn(item).catch((err: unknown) => {
-        failed ??= { err };
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
-  if (failed) throw failed.err;
-}
 
 /** Default number of layers compressed at once. */
 export function defaultCompressJobs(): number {
@@ -154,7 +141,7 @@ export interface ConvertOptions extends CompressOptions {
 export async function compressLayers(store: ContentStore, layers: readonly Descriptor[], compression: LayerCompression, opts: ConvertOptions = {}): Promise<Descriptor[]> {
   const out = [...layers];
   const todo = layers.map((l, i) => ({ l, i })).filter(({ l }) => compressedLayerMediaType(l.mediaType, compression) !== undefined);
-  await eachLimit(todo, opts.concurrency ?? defaultCompressJobs(), async ({ l, i }) => {
+  await mapLimit(todo, opts.concurrency ?? defaultCompressJobs(), async ({ l, i }) => {
     const r = await compressLayer(store, l, compression, opts);
     out[i] = r.descriptor;
     opts.onLayer?.(l, r);
