@@ -16,7 +16,7 @@ import { JettisonError } from '../errors.ts';
 import { parseChmodSpec } from '../util/chmod.ts';
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig, Platform } from '../image/types.ts';
 import {
-  lowerStage as lowerPlannedStage,
+  lowerStage,
   parseOnbuildTriggers,
   type BuildPlan,
   type CopyStep,
@@ -147,7 +147,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
     for (const level of plan.levels) {
       await Promise.all(
         level.map(async (i) => {
-          const base = baseOf(i);
+          const base = plan.stages[i].base;
           if (typeof base === 'object' && 'image' in base) {
             const named = input.namedContext(base.image);
             if (named?.kind !== 'dir') await imageVertex(named?.kind === 'image' ? named.ref : base.image);
@@ -159,23 +159,8 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       }
     }
 
-    /**
-     * A stage's base. A stage whose name is also a named context (--build-context NAME=…) is replaced by
-     * that context, as in BuildKit: FROM the context, and none of the stage's own steps run.
-     */
-    function baseOf(i: number): BuildPlan['stages'][number]['base'] {
-      const named = plan.stages[i].name;
-      return named && input.namedContext(named) ? { image: named } : plan.stages[i].base;
-    }
-
     async function lowerOne(i: number): Promise<StageState> {
       const planned = plan.stages[i];
-      // A stage replaced by a named context keeps none of its own instructions (steps nor config), as in BuildKit.
-      const overridden = baseOf(i) !== planned.base;
-      const lowerStage = overridden
-        ? (p: BuildPlan, at: number, input: Parameters<typeof lowerPlannedStage>[2]) =>
-            lowerPlannedStage({ ...p, stages: p.stages.map((st, k) => (k === at ? { ...st, commands: [] } : st)) }, at, input)
-        : lowerPlannedStage;
       const name = stageLabel(plan, i);
       let root: Vertex;
       let lowered: LoweredStage;
@@ -184,7 +169,8 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
       let parentState: StageState | undefined;
       let baseConfig: ContainerConfig = {};
       let fromContext: string | undefined;
-      const base = baseOf(i);
+      // A stage replaced by a named context comes planned as FROM that context with no commands.
+      const base = planned.base;
       if (base === 'scratch') {
         root = scratch;
         lowered = lowerStage(plan, i, { baseConfig: {} });
@@ -211,7 +197,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
           baseConfig = image.config.config ?? {};
           const onbuild = baseConfig.OnBuild ?? [];
           const triggers = onbuild.length > 0 ? parseOnbuildTriggers(onbuild, `${image.name} ONBUILD`) : [];
-          lowered = lowerStage(plan, i, { baseConfig, triggers: overridden ? [] : triggers });
+          lowered = lowerStage(plan, i, { baseConfig, triggers: planned.replaced ? [] : triggers });
         }
       }
       const fsSteps = lowered.steps.filter((s) => s.kind !== 'config');

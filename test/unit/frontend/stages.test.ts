@@ -102,3 +102,20 @@ describe('ONBUILD triggers of a base image', () => {
     assert.throws(() => parseOnbuildTriggers(['ONBUILD RUN x']), /Chaining ONBUILD/);
   });
 });
+
+describe('stages replaced by named contexts (PlanOptions.namedContexts)', () => {
+  const text = 'FROM alpine AS deps\nRUN make\nFROM busybox AS other\nFROM deps AS Tree\nENV LEAK=1\nCOPY --from=other / /\nFROM tree\nRUN true\n';
+  const cases: [name: string, named: string[], look: (p: ReturnType<typeof planBuild>) => unknown, want: unknown][] = [
+    ['the replaced stage is FROM the context, with no commands', ['tree'], (p) => [p.stages[2].base, p.stages[2].commands.length, p.stages[2].replaced], [{ image: 'tree' }, 0, true]],
+    ['what only it needed is not built', ['tree'], (p) => p.build, [2, 3]],
+    ['without it everything is needed', [], (p) => p.build, [0, 1, 2, 3]],
+    ['names match case-insensitively', ['TREE'], (p) => p.stages[2].replaced, true],
+    ['a name that is no stage changes nothing', ['nothing'], (p) => p.stages.map((s) => s.replaced ?? false), [false, false, false, false]],
+  ];
+  for (const [name, named, look, want] of cases) {
+    it(name, () => {
+      const plan = planBuild(parseDockerfile(text, { file: 'Dockerfile' }), { namedContexts: named });
+      assert.deepEqual(look(plan), want);
+    });
+  }
+});

@@ -58,6 +58,8 @@ export interface PlannedStage {
   edges: StageEdge[];
   /** Image references used by COPY --from / RUN --mount from= that are not stages. */
   images: string[];
+  /** Replaced by the named context of its name (PlanOptions.namedContexts): based on it, with no commands. */
+  replaced?: true;
 }
 
 export interface SkippedStage {
@@ -265,7 +267,12 @@ export function planTyped(typedDf: TypedDockerfile, opts: PlanOptions = {}): Bui
   };
   const replaced = new Set((opts.namedContexts ?? []).map((n) => n.toLowerCase()));
   for (const stage of stages) {
-    if (stage.name !== null && replaced.has(stage.name)) continue;
+    if (stage.name !== null && replaced.has(stage.name)) {
+      stage.base = { image: stage.name };
+      stage.commands = [];
+      stage.replaced = true;
+      continue;
+    }
     if (typeof stage.base === 'object' && 'stage' in stage.base) {
       const parent = stages[stage.base.stage];
       stage.edges.push({ stage: parent.index, kind: 'from', line: stage.location.line });
