@@ -19,14 +19,18 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** "K=V" pairs into a record; a bare K takes its value from the environment (docker's --build-arg K). */
-export function keyValues(values: string[], flag: string, env: NodeJS.ProcessEnv): Record<string, string> {
+/**
+ * "K=V" pairs into a record. A bare K, as docker buildx takes it: from the environment (--build-arg K,
+ * left out when unset), an empty value (--label K), or an error where a value is needed ('required').
+ */
+export function keyValues(values: string[], flag: string, bare: NodeJS.ProcessEnv | 'empty' | 'required'): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq === 0) throw new JettisonError('USAGE', `invalid ${flag} "${v}": expected KEY=VALUE`);
+    if (eq === 0 || (eq < 0 && bare === 'required')) throw new JettisonError('USAGE', `invalid ${flag} "${v}": expected KEY=VALUE`);
     if (eq < 0) {
-      if (env[v] !== undefined) out[v] = env[v]!;
+      if (bare === 'empty') out[v] = '';
+      else if (typeof bare === 'object' && bare[v] !== undefined) out[v] = bare[v]!;
       continue;
     }
     out[v.slice(0, eq)] = v.slice(eq + 1);
@@ -128,13 +132,13 @@ export function toBuildOptions(context: string, flags: BuildFlags, io: Pick<CliI
     ...(flags.target ? { target: flags.target } : {}),
     buildArgs: keyValues(flags.buildArg, '--build-arg', io.env),
     tags: flags.tag,
-    labels: keyValues(flags.label, '--label', {}),
+    labels: keyValues(flags.label, '--label', 'empty'),
     noCache: flags.cache === false,
     noCacheFilter: flags.cacheFilter,
     ...(flags.pull ? { pull: true } : {}),
     network,
     secrets: flags.secret.map(parseSecret),
-    buildContexts: keyValues(flags.buildContext, '--build-context', {}),
+    buildContexts: keyValues(flags.buildContext, '--build-context', 'required'),
     ...(flags.platform ? { platform: flags.platform } : {}),
     ...(jobs ? { jobs } : {}),
     outputs,

@@ -18,6 +18,8 @@ const cases: [string, string[], Record<string, unknown> | RegExp][] = [
   ['--progress and -q', ['--progress', 'plain', '.'], { progress: 'plain' }],
   ['-q wins', ['-q', '--progress', 'tty', '.'], { progress: 'quiet' }],
   ['--label', ['--label', 'a=b', '--label', 'c=d=e', '.'], { labels: { a: 'b', c: 'd=e' } }],
+  ['--label K without a value is an empty label (as buildx)', ['--label', 'flag', '.'], { labels: { flag: '' } }],
+  ['--build-context NAME without a value is an error', ['--build-context', 'src', '.'], /invalid --build-context "src": expected KEY=VALUE/],
   ['--build-context', ['--build-context', 'src=../src', '--build-context', 'base=docker-image://busybox', '.'], { buildContexts: { src: '../src', base: 'docker-image://busybox' } }],
   ['--network none, --jobs, --pull, --platform, --runtime', ['--network', 'none', '--jobs', '3', '--pull', '--platform', 'linux/amd64', '--runtime', 'runc', '.'],
     { network: 'none', jobs: 3, pull: true, platform: 'linux/amd64', runtime: 'runc' }],
