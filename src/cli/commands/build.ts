@@ -15,7 +15,8 @@ import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressEv
 import { resolveRoot } from '../../store/index.ts';
 import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
 
-function collect(value: string, previous: string[]): string[] {
+/** commander's accumulator for repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 

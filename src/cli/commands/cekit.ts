@@ -14,7 +14,7 @@ import { ArtifactCache, generate, prepareContext, type OverrideSource } from '..
 import { parseProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
 import type { CliIO, GlobalOptions } from '../context.ts';
-import { keyValues, runWithDisplay } from './build.ts';
+import { collect, keyValues, runWithDisplay } from './build.ts';
 
 interface DescriptorFlags {
   descriptor: string;
@@ -31,10 +31,6 @@ interface CekitBuildFlags extends DescriptorFlags {
   push?: boolean;
   context?: string;
   iidfile?: string;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 /** --overrides and --overrides-file share one list so their relative order is kept (the last wins). */
