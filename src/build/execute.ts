@@ -16,14 +16,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JettisonError } from '../errors.ts';
 import { parseChmodSpec, type ModeChange } from '../util/chmod.ts';
-import { digestHex } from '../image/digest.ts';
 import { encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/index.ts';
 import { BLOCK, checksumOk, isZeroBlock } from '../image/tar/header.ts';
 import type { Digest, Manifest, ImageConfig } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
 import type { CachedResult, ExecuteContext, ExecOp, FileOp, LayerResult, Vertex, CopyAction } from '../solver/index.ts';
-import { layerDirs, resolveUser, type Commit, type Snapshot, type Worker } from '../worker/index.ts';
+import { adoptUpper, layerDirs, resolveUser, type Commit, type Snapshot, type Worker } from '../worker/index.ts';
 import type { MountSpec as WorkerMount } from '../worker/index.ts';
 import { cloneGit, parseGitUrl, type BuildContext } from '../context/source.ts';
 import { resolveInRoot, cleanRelative } from '../context/scoped-path.ts';
@@ -102,15 +101,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
     const tar = writeLayerTar(source, deps.sourceDateEpoch !== undefined ? { sourceDateEpoch: deps.sourceDateEpoch } : {});
     const encoded = await encodeLayer(tar, { compression: deps.compression }, store);
     if (encoded.diffID === EMPTY_TAR_DIFFID) return null;
-    if (commit.kind === 'overlay-upper') {
-      const final = join(worker.stateDir, 'layers', digestHex(encoded.diffID));
-      try {
-        await stat(final);
-      } catch {
-        await mkdir(join(worker.stateDir, 'layers'), { recursive: true });
-        await rename(commit.upperDir, final).catch(() => undefined);
-      }
-    }
+    if (commit.kind === 'overlay-upper') await adoptUpper(worker.stateDir, commit.upperDir, encoded.diffID, commit.durable);
     return { descriptor: encoded.descriptor, diffID: encoded.diffID };
   }
 

@@ -14,7 +14,8 @@
  * The snapshotter is overlayfs when an overlay can be mounted in the state dir, else a copy fallback;
  * JETTISON_SNAPSHOTTER=overlay|copy (or the option) forces one. The runtime (runc, crun) is found and
  * probed on first use; the `runtime` option (CLI --runtime) picks one. Passed probes are remembered in
- * probes.json (see probe-cache.ts) until the kernel, the boot or the runtime binary changes.
+ * probes.json (see probe-cache.ts) until the kernel, the boot or the runtime binary changes. Writable
+ * overlays are mounted volatile where the kernel takes it (see snapshot/overlay.ts and image.ts).
  */
 import { copyFile, chown, lstat, mkdir, readdir, rm, rmdir, stat, writeFile, chmod } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
@@ -41,7 +42,7 @@ export type { NetworkMode } from './runtime/spec.ts';
 export type { CacheSharing } from './cache-mounts.ts';
 export { commitChanges, type Change } from './snapshot/changes.ts';
 export { resolveUser, resolveUserFrom } from './runtime/user.ts';
-export { layerDirs } from './image.ts';
+export { adoptUpper, layerDirs } from './image.ts';
 
 export interface WorkerOptions {
   /** The store root; the worker keeps its state in `<root>/worker`. */
@@ -194,18 +195,38 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   const probes = new ProbeCache(stateDir, join(stateDir, 'probe'));
   let name: SnapshotterName;
   let reason: string;
+  let volatile = false;
   const forced = opts.snapshotter ?? envSnapshotter(opts.env ?? process.env);
+  // Whether overlayfs mounts here, and with the volatile option (remembered: a probe mounts one).
+  let why: string | undefined;
+  if (forced !== 'copy') {
+    const key = probes.overlayKey();
+    // Remembered: 'overlay' passed, and 'overlay-volatile' under the key (works) or key|no (refused).
+    // A file from before volatile was probed has no 'overlay-volatile': probe again.
+    let known: boolean | undefined;
+    if (await probes.passed('overlay', key)) {
+      if (await probes.passed('overlay-volatile', key)) known = true;
+      else if (await probes.passed('overlay-volatile', `${key}|no`)) known = false;
+    }
+    if (known !== undefined) volatile = known;
+    else {
+      const r = await probeOverlay(join(stateDir, 'probe'));
+      if (r.error !== undefined) why = r.error;
+      else {
+        volatile = r.volatile;
+        await probes.remember('overlay', key);
+        await probes.remember('overlay-volatile', volatile ? key : `${key}|no`);
+      }
+    }
+  }
   if (forced) {
     name = forced;
     reason = opts.snapshotter ? 'chosen by option' : 'forced by JETTISON_SNAPSHOTTER';
   } else {
-    const key = probes.overlayKey();
-    const why = (await probes.passed('overlay', key)) ? undefined : await probeOverlay(join(stateDir, 'probe'));
-    if (why === undefined) await probes.remember('overlay', key);
     name = why === undefined ? 'overlay' : 'copy';
     reason = why === undefined ? 'overlayfs works' : `overlayfs cannot be mounted here (${why})`;
   }
-  return new WorkerImpl(stateDir, name, reason, opts.runtime, probes);
+  return new WorkerImpl(stateDir, name, reason, opts.runtime, probes, volatile);
 }
 
 class WorkerImpl implements Worker {
@@ -218,12 +239,12 @@ class WorkerImpl implements Worker {
   private readonly live = new Set<Snapshot>();
   private readonly probes: ProbeCache;
 
-  constructor(stateDir: string, name: SnapshotterName, reason: string, runtime: string | undefined, probes: ProbeCache) {
+  constructor(stateDir: string, name: SnapshotterName, reason: string, runtime: string | undefined, probes: ProbeCache, volatile: boolean) {
     this.probes = probes;
     this.stateDir = stateDir;
     this.snapshotter = name;
     this.snapshotterReason = reason;
-    this.impl = name === 'overlay' ? new OverlaySnapshotter() : new CopySnapshotter();
+    this.impl = name === 'overlay' ? new OverlaySnapshotter({ volatile }) : new CopySnapshotter();
     this.runtimeChoice = runtime;
   }
 

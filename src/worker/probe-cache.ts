@@ -18,7 +18,8 @@ interface ProbeFile {
   passed: Record<string, string>;
 }
 
-function bootId(): string {
+/** This boot's id (the kernel's random boot_id), 'unknown-boot' where there is none. */
+export function bootId(): string {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {

@@ -32,7 +32,13 @@ export interface Snapshot {
  * - diff: compare `lowerDir` (the tree before) with `upperDir` (the tree after).
  */
 export type Commit =
-  | { kind: 'overlay-upper'; upperDir: string; lowerDirs: string[] }
+  | {
+      kind: 'overlay-upper';
+      upperDir: string;
+      lowerDirs: string[];
+      /** False when the overlay was volatile: the upper dir's data may not be on disk yet. */
+      durable: boolean;
+    }
   | { kind: 'diff'; lowerDir: string; upperDir: string };
 
 export interface Snapshotter {
