@@ -32,6 +32,7 @@ import type { ContentStore, ExpectedContent, RefRecord } from './types.ts';
 
 const OCTET = 'application/octet-stream';
 const MAX_JSON = 64 * 1024 * 1024;
+const FLUSH_EVERY = 16 * 1024 * 1024;
 
 export function notFound(what: string): JettisonError {
   return new JettisonError('NOT_FOUND', `${what}: not found`);
@@ -195,6 +196,10 @@ export class LocalStore implements ContentStore {
     const tmp = join(this.tmpDir, `${this.owner}.${randomBytes(6).toString('hex')}.ingest`);
     const fh = present ? undefined : await open(tmp, 'wx', 0o444);
     let committed = false;
+    // A large blob is flushed while it is still being written (one fdatasync in flight at a time, every
+    // FLUSH_EVERY bytes), so the final fsync waits for the last part only, not for all of it.
+    let flushing: Promise<unknown> | undefined;
+    let flushedAt = 0;
     try {
       try {
         for await (const chunk of source as AsyncIterable<Uint8Array>) {
@@ -203,10 +208,22 @@ export class LocalStore implements ContentStore {
           if (expected.size !== undefined && counter.size > expected.size) {
             throw new JettisonError('SIZE_MISMATCH', `${expected.digest ?? 'content'}: size mismatch: expected ${expected.size} bytes, got more`);
           }
-          if (fh) await fh.write(buf);
+          if (fh) {
+            await fh.write(buf);
+            if (counter.size - flushedAt >= FLUSH_EVERY && !flushing) {
+              flushedAt = counter.size;
+              const p = fh.datasync().then(() => {
+                flushing = undefined;
+              });
+              p.catch(() => {}); // awaited (and its error thrown) below
+              flushing = p;
+            }
+          }
         }
+        if (flushing) await flushing;
         if (fh) await fh.sync();
       } finally {
+        await flushing?.catch(() => {});
         await fh?.close();
       }
       const digest = counter.digest();

@@ -4,6 +4,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { sha256 } from '../../../src/image/digest.ts';
 import { MediaType } from '../../../src/image/types.ts';
 import { addRootProvider, fsck, openStore, prune, resolveRoot, type LocalStore } from '../../../src/store/index.ts';
@@ -39,6 +40,35 @@ test('ingest stores content under its digest and reads it back', async (t) => {
   const chunks: Buffer[] = [];
   for await (const c of s.open(d.digest)) chunks.push(c as Buffer);
   assert.ok(Buffer.concat(chunks).equals(data));
+  assert.deepEqual(files(s.tmpDir), []);
+});
+
+// Large blobs are flushed while being written (an fdatasync in flight every 16 MiB): the content is
+// still exactly what was streamed, and a source failing with a flush in flight leaves nothing behind.
+async function* chunks(total: number, failAt?: number): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i * MiB < total; i++) {
+    if (failAt !== undefined && i * MiB >= failAt) throw new Error('source broke late');
+    yield Buffer.alloc(MiB, i % 251);
+  }
+}
+const MiB = 1024 * 1024;
+
+test('a 40 MiB blob written with flushes in between reads back byte for byte', async (t) => {
+  const s = tempStore(t);
+  const h = createHash('sha256');
+  for await (const c of chunks(40 * MiB)) h.update(c);
+  const d = await s.ingest(chunks(40 * MiB), { digest: `sha256:${h.digest('hex')}`, size: 40 * MiB });
+  assert.equal(await s.size(d.digest), 40 * MiB);
+  const back = createHash('sha256');
+  for await (const c of s.open(d.digest)) back.update(c as Buffer);
+  assert.equal(`sha256:${back.digest('hex')}`, d.digest);
+  assert.deepEqual(files(s.tmpDir), []);
+});
+
+test('a large source failing while a flush is in flight leaves nothing behind', async (t) => {
+  const s = tempStore(t);
+  await assert.rejects(s.ingest(chunks(64 * MiB, 17 * MiB)), /source broke late/);
+  assert.deepEqual(files(s.blobDir), []);
   assert.deepEqual(files(s.tmpDir), []);
 });
 
