@@ -54,7 +54,8 @@ let world: World | undefined;
 /** Work dir, base images (imported once with the jettison CLI, saved as a docker archive), builders. */
 function getWorld(): Promise<World> {
   worldPromise ??= (async () => {
-    const work = mkdtempSync('/var/tmp/jettison-bench-build-');
+    // $JETTISON_BENCH_WORK: where the work dir goes (default /var/tmp), e.g. a file system of its own.
+    const work = mkdtempSync(join(process.env.JETTISON_BENCH_WORK ?? '/var/tmp', 'jettison-bench-build-'));
     const template = join(work, 'template-root');
     const cli = await jettisonCommand(false);
     const jettison = (args: string[]) => mustRun(NODE, [...cli, '--root', template, ...args]);
@@ -225,6 +226,9 @@ function makeBenches(list: Scenario[]): Bench[] {
           const w = world!;
           try {
             await s.before?.(w, tool, dir);
+            // Untimed: what earlier builds (of any builder) left dirty is written back now, not during
+            // this build's timing.
+            await mustRun('sync', []);
             const r = await w.builders[tool].build({ context: dir, tag: `bench-${s.id}`, ...(s.noCache ? { noCache: true } : {}) });
             if (warm) warm = false;
             else comparison.record(s.id, tool, r.ms, r.maxRssKiB);
