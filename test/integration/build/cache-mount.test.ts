@@ -5,23 +5,19 @@
  * separate directories. Each case is a series of builds in one fresh store; each build exports its
  * final stage with -o type=local and the case checks files the RUN wrote from what it saw in the cache.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { baseImages, stopBaseImages, type BaseImages } from '../../support/base-images.ts';
-import { cleanupDir, jettison, show, spawnJettison, tempDir } from '../../fixtures/build/harness.ts';
+import type { BaseImages } from '../../support/base-images.ts';
+import { jettison, show, spawnJettison, withBaseImages } from '../../fixtures/build/harness.ts';
 
 let base: BaseImages;
 let dir: string;
 
-before(async () => {
-  base = await baseImages();
-  dir = tempDir('cache-mount');
-});
-after(async () => {
-  await stopBaseImages();
-  if (dir) cleanupDir(dir);
+withBaseImages('cache-mount', (b, d) => {
+  base = b;
+  dir = d;
 });
 
 const LONG = { timeout: 5 * 60_000 };

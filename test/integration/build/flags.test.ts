@@ -3,23 +3,19 @@
  * build-wide --network none, --platform of another architecture, and the fallback snapshotter being
  * named in the output. Base images come from the local registry that stands in for docker.io.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseImages, stopBaseImages, type BaseImages } from '../../support/base-images.ts';
-import { cleanupDir, jettison, mkdirp, plainSteps, show, tempDir } from '../../fixtures/build/harness.ts';
+import type { BaseImages } from '../../support/base-images.ts';
+import { jettison, mkdirp, plainSteps, show, withBaseImages } from '../../fixtures/build/harness.ts';
 
 let base: BaseImages;
 let work: string;
 
-before(async () => {
-  base = await baseImages();
-  work = tempDir('jettison-flags-');
-});
-after(async () => {
-  await stopBaseImages();
-  cleanupDir(work);
+withBaseImages('jettison-flags-', (b, d) => {
+  base = b;
+  work = d;
 });
 
 function context(name: string, dockerfile: string): string {

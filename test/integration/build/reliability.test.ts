@@ -3,33 +3,19 @@
  * mounts and containers, the next build works), Ctrl-C during a RUN (non-zero exit, nothing left mounted,
  * running or half-written), and two builds at once sharing a `sharing=locked` cache mount.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseImages, stopBaseImages, type BaseImages } from '../../support/base-images.ts';
-import {
-  cleanupDir,
-  copyFixture,
-  entries,
-  jettison,
-  mountsUnder,
-  runcContainers,
-  show,
-  spawnJettison,
-  tempDir,
-} from '../../fixtures/build/harness.ts';
+import type { BaseImages } from '../../support/base-images.ts';
+import { copyFixture, entries, jettison, mountsUnder, runcContainers, show, spawnJettison, withBaseImages } from '../../fixtures/build/harness.ts';
 
 let base: BaseImages;
 let dir: string;
 
-before(async () => {
-  base = await baseImages();
-  dir = tempDir('reliability');
-});
-after(async () => {
-  await stopBaseImages();
-  if (dir) cleanupDir(dir);
+withBaseImages('reliability', (b, d) => {
+  base = b;
+  dir = d;
 });
 
 const LONG = { timeout: 5 * 60_000 };

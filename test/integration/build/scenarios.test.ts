@@ -5,40 +5,21 @@
  * a failing test stage; then the exporters (oci, docker, local), --iidfile and --metadata-file, and caching
  * (a fully cached rebuild, --no-cache, an edited context file).
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseImages, stopBaseImages, type BaseImages } from '../../support/base-images.ts';
+import type { BaseImages } from '../../support/base-images.ts';
 import { freePort } from '../../support/registry.ts';
-import {
-  cleanupDir,
-  copyFixture,
-  FS_STEP,
-  jettison,
-  jsonEvents,
-  mountsUnder,
-  plainSteps,
-  show,
-  spawnJettison,
-  tempDir,
-  treeHash,
-  vertexLogs,
-  vertexStates,
-  type JsonEvent,
-} from '../../fixtures/build/harness.ts';
+import { copyFixture, FS_STEP, jettison, jsonEvents, mountsUnder, plainSteps, show, spawnJettison, treeHash, vertexLogs, vertexStates, type JsonEvent, withBaseImages } from '../../fixtures/build/harness.ts';
 
 let base: BaseImages;
 let dir: string;
 
-before(async () => {
-  base = await baseImages();
-  dir = tempDir('scenarios');
-});
-after(async () => {
-  await stopBaseImages();
-  if (dir) cleanupDir(dir);
+withBaseImages('scenarios', (b, d) => {
+  base = b;
+  dir = d;
 });
 
 /** A fresh store root and a copy of a fixture for one scenario. */

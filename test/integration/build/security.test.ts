@@ -3,25 +3,21 @@
  * is in no blob, cache record, log or export; COPY never reads outside the build context (symlinks to host
  * paths, `../` paths), and COPY --from never follows a stage's symlinks out of the stage's root.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseImages, stopBaseImages, type BaseImages } from '../../support/base-images.ts';
-import { cleanupDir, copyFixture, grepTree, jettison, show, tempDir } from '../../fixtures/build/harness.ts';
+import type { BaseImages } from '../../support/base-images.ts';
+import { copyFixture, grepTree, jettison, show, withBaseImages } from '../../fixtures/build/harness.ts';
 
 let base: BaseImages;
 let dir: string;
 
-before(async () => {
-  base = await baseImages();
-  dir = tempDir('security');
-});
-after(async () => {
-  await stopBaseImages();
-  if (dir) cleanupDir(dir);
+withBaseImages('security', (b, d) => {
+  base = b;
+  dir = d;
 });
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -46,6 +46,25 @@ async function killPoint(children: { rounds: () => number }[], maxMs: number): P
   await sleep(Math.floor(Math.random() * maxMs));
 }
 
+/**
+ * `rounds` times: two `mode` workers (and, every `pruneEvery` rounds, a pruner) on the store at `root`,
+ * all killed with SIGKILL at a random point in their work, then the store checked (storeWorks).
+ * Returns how many rounds of work the workers finished before being killed.
+ */
+async function killRounds(root: string, o: { rounds: number; mode: 'write' | 'compress'; pruneEvery: number; maxMs: number }): Promise<number> {
+  let progressed = 0;
+  for (let i = 0; i < o.rounds; i++) {
+    const children = [start(root, o.mode, i * 3 + 1), start(root, o.mode, i * 3 + 2)];
+    if (i % o.pruneEvery === 0) children.push(start(root, 'prune', i * 3 + 3));
+    await killPoint(children, o.maxMs);
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => c.done));
+    progressed += children.reduce((n, c) => n + c.rounds(), 0);
+    await storeWorks(root, `round ${i}`);
+  }
+  return progressed;
+}
+
 async function storeWorks(root: string, label: string): Promise<void> {
   const s = openStore(root);
   const r = await fsck(s);
@@ -65,16 +84,7 @@ test('kill -9 at random moments of ingest, tag and prune leaves a consistent, us
   const dir = mkdtempSync(join(tmpdir(), 'jettison-crash-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, 'store');
-  let progressed = 0;
-  for (let i = 0; i < 30; i++) {
-    const children = [start(root, 'write', i * 3 + 1), start(root, 'write', i * 3 + 2)];
-    if (i % 3 === 0) children.push(start(root, 'prune', i * 3 + 3));
-    await killPoint(children, 700);
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.done));
-    progressed += children.reduce((n, c) => n + c.rounds(), 0);
-    await storeWorks(root, `round ${i}`);
-  }
+  const progressed = await killRounds(root, { rounds: 30, mode: 'write', pruneEvery: 3, maxMs: 700 });
   assert.ok(progressed > 10, `the workers made progress (${progressed} rounds) before being killed`);
   // After all that, prune leaves exactly what the refs reach, and fsck is still clean.
   const s = openStore(root);
@@ -86,16 +96,7 @@ test('kill -9 in the middle of compressing layers and pruning never leaves a var
   const dir = mkdtempSync(join(tmpdir(), 'jettison-crash-variants-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const root = join(dir, 'store');
-  let progressed = 0;
-  for (let i = 0; i < 20; i++) {
-    const children = [start(root, 'compress', i * 3 + 1), start(root, 'compress', i * 3 + 2)];
-    if (i % 2 === 0) children.push(start(root, 'prune', i * 3 + 3));
-    await killPoint(children, 900);
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => c.done));
-    progressed += children.reduce((n, c) => n + c.rounds(), 0);
-    await storeWorks(root, `round ${i}`);
-  }
+  const progressed = await killRounds(root, { rounds: 20, mode: 'compress', pruneEvery: 2, maxMs: 900 });
   assert.ok(progressed > 5, `the workers made progress (${progressed} rounds) before being killed`);
   const records = readdirSync(join(root, 'variants'));
   assert.ok(records.length > 0, 'some compressions completed');
