@@ -9,7 +9,7 @@
  * the cache consistent: blobs and cache records are only ever written whole, refs last.
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { JettisonError } from '../errors.ts';
 import { parseDockerfile, planBuild, type BuildPlan, type Step } from '../frontend/dockerfile/index.ts';
@@ -180,8 +180,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     contexts.set('context', main);
     if (opts.dockerfileText === undefined && opts.dockerfile !== '-') {
       try {
-        // Inside the context, the name is resolved in its root (a symlink cannot point out of it).
-        const path = dockerfilePath ?? (await resolveInRoot(main.root, opts.dockerfile ?? 'Dockerfile'));
+        // A directory context's Dockerfile is read on the host, as docker's client reads it (a symlink to
+        // ../common/Dockerfile works). Inside a tar or git context the name is resolved in its root, so a
+        // symlink cannot point out of it.
+        const name = opts.dockerfile ?? 'Dockerfile';
+        const path = dockerfilePath ?? (unpackedContext ? await resolveInRoot(main.root, name) : join(main.root, name));
         dockerfileText = await readFile(path, 'utf8');
       } catch {
         throw new JettisonError('DOCKERFILE_NOT_FOUND', `failed to read dockerfile: open ${opts.dockerfile ?? 'Dockerfile'}: no such file or directory`);

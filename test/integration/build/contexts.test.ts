@@ -92,6 +92,40 @@ const cases: Case[] = [
     error: /failed to read dockerfile: open Dockerfile.dev: no such file or directory/,
   },
   {
+    name: 'a directory whose Dockerfile is a symlink out of it (a monorepo\'s ../common/Dockerfile): read on the host, as docker\'s client does',
+    setup(work) {
+      write(join(work, 'common'), { Dockerfile: DF });
+      write(join(work, 'ctx'), { 'a.txt': 'A' });
+      symlinkSync('../common/Dockerfile', join(work, 'ctx', 'Dockerfile'));
+      return { args: ['ctx'], cwd: work };
+    },
+    expect: { 'ctx/a.txt': 'file 644 0:0 "A"' },
+  },
+  {
+    name: '"-" whose .dockerignore is a symlink to a host file: not followed out of the tar, so nothing is ignored',
+    setup(work) {
+      const src = join(work, 'src');
+      write(src, { Dockerfile: DF, 'a.txt': 'A', 'skip.log': 'S' });
+      write(work, { 'host.ignore': '*.log\n' });
+      symlinkSync(join(work, 'host.ignore'), join(src, '.dockerignore'));
+      const tar = execFileSync('tar', ['-c', '-f', '-', '-C', src, '.']);
+      return { args: ['-'], stdin: tar };
+    },
+    expect: { 'ctx/a.txt': 'file 644 0:0 "A"', 'ctx/skip.log': 'file 644 0:0 "S"' },
+  },
+  {
+    name: '"-" with -f whose <Dockerfile>.dockerignore is a symlink out of the tar: not followed; .dockerignore applies',
+    setup(work) {
+      const src = join(work, 'src');
+      write(src, { 'app.Dockerfile': DF, '.dockerignore': 'b.txt\n', 'a.txt': 'A', 'b.txt': 'B', 'skip.log': 'S' });
+      write(work, { 'host.ignore': '*.log\n' });
+      symlinkSync(join(work, 'host.ignore'), join(src, 'app.Dockerfile.dockerignore'));
+      const tar = execFileSync('tar', ['-c', '-f', '-', '-C', src, '.']);
+      return { args: ['-f', 'app.Dockerfile', '-'], stdin: tar, cwd: work };
+    },
+    expect: { 'ctx/a.txt': 'file 644 0:0 "A"', 'ctx/b.txt': null, 'ctx/skip.log': 'file 644 0:0 "S"' },
+  },
+  {
     name: 'a git URL with a branch and a subdirectory (file:// bare repository); .git is not part of it',
     setup: () => ({ args: [`file://${gitRepo}#feature:app`] }),
     expect: {
