@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { JettisonError } from '../errors.ts';
 import { PatternMatcher, parseIgnoreFile } from './patterns.ts';
-import { cleanRelative, resolveInRoot } from './scoped-path.ts';
+import { resolveInRoot } from './scoped-path.ts';
 
 const run = promisify(execFile);
 
@@ -88,12 +88,18 @@ export async function cloneGit(src: GitSource, into: string, opts: { keepGitDir?
   }
 }
 
-async function readIgnore(root: string, dockerfile: string | undefined): Promise<PatternMatcher> {
-  const candidates = dockerfile ? [`${dockerfile}.dockerignore`] : [];
-  candidates.push(join(root, '.dockerignore'));
-  for (const c of candidates) {
+/**
+ * The context's ignore file: `<Dockerfile>.dockerignore` when there is one, else `.dockerignore` at the
+ * root. `dockerfile` is a host path for a directory context (read as docker's client reads it); with
+ * `confined` (a tar or git context, whose files are not trusted) it is a path inside the root, and both
+ * names are resolved within the root, so a symlink cannot make jettison read a host file.
+ */
+async function readIgnore(root: string, dockerfile: string | undefined, confined: boolean): Promise<PatternMatcher> {
+  const names = dockerfile !== undefined ? [`${dockerfile}.dockerignore`, '.dockerignore'] : ['.dockerignore'];
+  for (const name of names) {
     try {
-      return new PatternMatcher(parseIgnoreFile(await readFile(c, 'utf8')));
+      const path = confined ? await resolveInRoot(root, name) : name === '.dockerignore' ? join(root, name) : name;
+      return new PatternMatcher(parseIgnoreFile(await readFile(path, 'utf8')));
     } catch {
       // try the next one
     }
@@ -103,7 +109,10 @@ async function readIgnore(root: string, dockerfile: string | undefined): Promise
 
 export interface OpenContextOptions {
   cwd: string;
-  /** Path of the Dockerfile when known (for <Dockerfile>.dockerignore). */
+  /**
+   * The Dockerfile when known (for <Dockerfile>.dockerignore): a host path for a directory context, a path
+   * inside the context for a tar or git one.
+   */
   dockerfile?: string;
   /** Unpacks a tar stream into a directory (the layer applier, in merge mode), for `-` contexts. */
   unpackTar?: (into: string) => Promise<void>;
@@ -117,7 +126,7 @@ export async function openContext(spec: string, opts: OpenContextOptions): Promi
       await cloneGit(git, tmp);
       const root = git.subdir ? await resolveInRoot(tmp, git.subdir) : tmp;
       if (!(await isDir(root))) throw new JettisonError('CONTEXT', `git context ${spec}: subdirectory "${git.subdir}" not found`);
-      return { root, ignore: await readIgnore(root, inRoot(root, opts.dockerfile)), description: spec, close: () => rm(tmp, { recursive: true, force: true }) };
+      return { root, ignore: await readIgnore(root, opts.dockerfile, true), description: spec, close: () => rm(tmp, { recursive: true, force: true }) };
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw err;
@@ -132,16 +141,11 @@ export async function openContext(spec: string, opts: OpenContextOptions): Promi
       await rm(tmp, { recursive: true, force: true });
       throw err;
     }
-    return { root: tmp, ignore: await readIgnore(tmp, inRoot(tmp, opts.dockerfile)), description: 'stdin', close: () => rm(tmp, { recursive: true, force: true }) };
+    return { root: tmp, ignore: await readIgnore(tmp, opts.dockerfile, true), description: 'stdin', close: () => rm(tmp, { recursive: true, force: true }) };
   }
   const root = resolve(opts.cwd, spec);
   if (!(await isDir(root))) throw new JettisonError('CONTEXT', `unable to prepare context: path "${spec}" not found`);
-  return { root, ignore: await readIgnore(root, opts.dockerfile), description: spec, close: async () => undefined };
-}
-
-/** The Dockerfile named by -f inside a git or stdin context, for <Dockerfile>.dockerignore: kept under the root. */
-function inRoot(root: string, dockerfile: string | undefined): string | undefined {
-  return dockerfile === undefined ? undefined : join(root, cleanRelative(dockerfile));
+  return { root, ignore: await readIgnore(root, opts.dockerfile, false), description: spec, close: async () => undefined };
 }
 
 async function isDir(p: string): Promise<boolean> {
