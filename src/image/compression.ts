@@ -87,7 +87,7 @@ export function compressionOf(mediaType: string): Compression {
 export function createCompressor(compression: Compression, level?: number): Transform {
   switch (compression) {
     case 'gzip':
-      return typeof zlib.crc32 === 'function' ? new ParallelGzip(level) : zlib.createGzip(level === undefined ? {} : { level });
+      return new ParallelGzip(level);
     case 'zstd': {
       if (!zstdAvailable()) noZstd();
       const params: Record<number, number> = {};
