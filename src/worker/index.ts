@@ -201,21 +201,16 @@ export async function createWorker(opts: WorkerOptions): Promise<Worker> {
   let why: string | undefined;
   if (forced !== 'copy') {
     const key = probes.overlayKey();
-    // Remembered: 'overlay' passed, and 'overlay-volatile' under the key (works) or key|no (refused).
-    // A file from before volatile was probed has no 'overlay-volatile': probe again.
-    let known: boolean | undefined;
-    if (await probes.passed('overlay', key)) {
-      if (await probes.passed('overlay-volatile', key)) known = true;
-      else if (await probes.passed('overlay-volatile', `${key}|no`)) known = false;
-    }
-    if (known !== undefined) volatile = known;
-    else {
+    // Remembered as 'overlay' = KEY|volatile or KEY|plain. A file from before volatile was probed holds
+    // plain KEY, which matches neither: probe again.
+    const recorded = await probes.recorded('overlay');
+    if (recorded === `${key}|volatile`) volatile = true;
+    else if (recorded !== `${key}|plain`) {
       const r = await probeOverlay(join(stateDir, 'probe'));
       if (r.error !== undefined) why = r.error;
       else {
         volatile = r.volatile;
-        await probes.remember('overlay', key);
-        await probes.remember('overlay-volatile', volatile ? key : `${key}|no`);
+        await probes.remember('overlay', `${key}|${volatile ? 'volatile' : 'plain'}`);
       }
     }
   }
@@ -360,7 +355,7 @@ class WorkerImpl implements Worker {
           }
           const source = m.source === undefined || posix.normalize('/' + m.source) === '/' ? c.dir : await resolveInRoot(c.dir, m.source);
           const st = await stat(source).catch(() => undefined);
-          if (!st) throw new JettisonError('MOUNT', `cache mount ${target}: source ${posix.normalize('/' + m.source)} not found in the cache's from`);
+          if (!st) throw new JettisonError('MOUNT', `cache mount ${target}: source ${posix.normalize('/' + m.source)} not found in the cache${m.base ? "'s from" : ''}`);
           mounts.push({ destination: target, type: 'bind', source, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
         } else if (m.type === 'tmpfs') {
           const o = ['nosuid', 'nodev', 'mode=1777'];

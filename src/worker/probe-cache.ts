@@ -72,7 +72,12 @@ export class ProbeCache {
   /** True when probe `name` passed before under exactly `key`. */
   async passed(name: string, key: string | undefined): Promise<boolean> {
     if (key === undefined) return false;
-    return (await this.read()).passed[name] === key;
+    return (await this.recorded(name)) === key;
+  }
+
+  /** The key probe `name` last passed under, if any. */
+  async recorded(name: string): Promise<string | undefined> {
+    return (await this.read()).passed[name];
   }
 
   /** Records that probe `name` passed under `key` (best effort: a failed write only means probing again). */
