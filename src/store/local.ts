@@ -23,7 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DigestMismatchError, JettisonError } from '../errors.ts';
-import { assertDigest, digestHex, DigestCounter } from '../image/digest.ts';
+import { assertDigest, digestHex, DigestCounter, sha256 } from '../image/digest.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import { fsyncDir, mkdirp, readdirIfExists, unlinkIfExists, writeFileAtomic } from '../util/fs.ts';
 import { lockShared, withLock } from '../util/lock.ts';
@@ -265,7 +265,7 @@ export class LocalStore implements ContentStore {
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     // Digest known up front: a blob already stored (a cached rebuild's config and manifest) is only
     // leased, with no temp file and no fsync.
-    const digest: Digest = `sha256:${createHash('sha256').update(buf).digest('hex')}`;
+    const digest = sha256(buf);
     return this.ingest((async function* () {
       yield buf;
     })(), { mediaType, digest, size: buf.length });

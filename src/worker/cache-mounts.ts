@@ -12,7 +12,7 @@
  * A new directory is an empty one with the requested owner and mode, or with `from=` a copy of that
  * file system (its layer dirs applied in order).
  */
-import { createHash } from 'node:crypto';
+import { digestHex, sha256 } from '../image/digest.ts';
 import { chmod, chown, mkdir, rename, rm } from 'node:fs/promises';
 import { pathExists } from '../util/fs.ts';
 import { dirname, join } from 'node:path';
@@ -40,9 +40,9 @@ export interface CacheDir {
   release(): Promise<void>;
 }
 
-/** Takes an exclusive lock only if it is free now; undefined when someone holds it. */
 const PRIVATE_WAIT_MS = 200;
 
+/** Takes an exclusive lock if it is free within PRIVATE_WAIT_MS; undefined when someone holds it. */
 async function tryExclusive(dir: string): Promise<LockHandle | undefined> {
   try {
     // A short wait, not none: two private users starting at once would otherwise both give up on each
@@ -96,7 +96,7 @@ async function ensureCacheDir(dir: string, req: CacheDirRequest, token: string):
  */
 export async function openCacheDir(stateDir: string, req: CacheDirRequest, token: string): Promise<CacheDir> {
   const key = req.base ? `${req.id}:${req.base.key}` : req.id;
-  const hex = createHash('sha256').update(key).digest('hex');
+  const hex = digestHex(sha256(key));
   const dirOf = (n: number) => join(stateDir, 'cache', n === 0 ? hex.slice(0, 32) : `${hex.slice(0, 32)}-${n}`);
   const lockOf = (n: number) => join(stateDir, 'cache-locks', n === 0 ? hex : `${hex}-${n}`);
   let n = 0;

@@ -150,11 +150,11 @@ export class OverlaySnapshotter implements Snapshotter {
 export async function probeOverlay(dir: string): Promise<{ volatile: boolean; error?: undefined } | { error: string }> {
   // Named by its owner, like every worker dir, so another process's stale-state sweep leaves it alone.
   const p = join(dir, newOwnerToken());
-  const options = (extra: string) => `lowerdir=l1:l2,upperdir=${join(p, 'u')},workdir=${join(p, 'w')},index=off${extra}`;
+  const options = (work: string, extra: string) => `lowerdir=l1:l2,upperdir=${join(p, 'u')},workdir=${join(p, work)},index=off${extra}`;
   try {
     for (const d of ['l1', 'l2', 'u', 'w', 'm']) await mkdir(join(p, d), { recursive: true });
     try {
-      await mount('overlay', 'overlay', join(p, 'm'), options(',volatile'), p);
+      await mount('overlay', 'overlay', join(p, 'm'), options('w', ',volatile'), p);
       await unmount(join(p, 'm'));
       return { volatile: true };
     } catch {
@@ -162,7 +162,7 @@ export async function probeOverlay(dir: string): Promise<{ volatile: boolean; er
       // so the plain mount uses a fresh work dir.)
       await mkdir(join(p, 'w2'));
     }
-    await mount('overlay', 'overlay', join(p, 'm'), options('').replace(`workdir=${join(p, 'w')}`, `workdir=${join(p, 'w2')}`), p);
+    await mount('overlay', 'overlay', join(p, 'm'), options('w2', ''), p);
     await unmount(join(p, 'm'));
     return { volatile: false };
   } catch (err) {

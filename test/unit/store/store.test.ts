@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { sha256 } from '../../../src/image/digest.ts';
 import { MediaType } from '../../../src/image/types.ts';
 import { addRootProvider, fsck, openStore, prune, resolveRoot, type LocalStore } from '../../../src/store/index.ts';
@@ -53,11 +54,26 @@ async function* chunks(total: number, failAt?: number): AsyncGenerator<Uint8Arra
 }
 const MiB = 1024 * 1024;
 
-test('a 40 MiB blob written with flushes in between reads back byte for byte', async (t) => {
+test('a 40 MiB blob is flushed while written and reads back byte for byte', async (t) => {
   const s = tempStore(t);
   const h = createHash('sha256');
   for await (const c of chunks(40 * MiB)) h.update(c);
+  // Counts the fdatasync calls made on file handles meanwhile (every 16 MiB: at least two for 40 MiB).
+  const probe = await open(join(s.root, '..', 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const original = proto.datasync;
+  let flushes = 0;
+  proto.datasync = function (this: unknown) {
+    flushes++;
+    return original.call(this);
+  };
+  t.after(() => {
+    proto.datasync = original;
+  });
   const d = await s.ingest(chunks(40 * MiB), { digest: `sha256:${h.digest('hex')}`, size: 40 * MiB });
+  proto.datasync = original;
+  assert.ok(flushes >= 2, `flushed while writing (${flushes} fdatasync calls)`);
   assert.equal(await s.size(d.digest), 40 * MiB);
   const back = createHash('sha256');
   for await (const c of s.open(d.digest)) back.update(c as Buffer);
