@@ -60,27 +60,32 @@ export function layerMediaType(compression: Compression): string {
   }
 }
 
+/** Every layer media type this tool reads (OCI, OCI "nondistributable", Docker, Docker "foreign") and its compression. */
+const LAYER_COMPRESSION: ReadonlyMap<string, Compression> = new Map<string, Compression>([
+  [MediaType.OciLayerGzip, 'gzip'],
+  [MediaType.OciLayerNondistributableGzip, 'gzip'],
+  [MediaType.DockerLayerGzip, 'gzip'],
+  [MediaType.DockerForeignLayerGzip, 'gzip'],
+  [MediaType.OciLayerZstd, 'zstd'],
+  [MediaType.OciLayerNondistributableZstd, 'zstd'],
+  [MediaType.OciLayerTar, 'none'],
+  [MediaType.OciLayerNondistributableTar, 'none'],
+  [MediaType.DockerLayerTar, 'none'],
+]);
+
+/** The compression of a layer media type (see compressionOf); undefined for anything that is not a layer type. */
+export function layerCompressionOf(mediaType: string): Compression | undefined {
+  return LAYER_COMPRESSION.get(mediaType);
+}
+
 /**
  * The compression of a layer media type (OCI and Docker, including the "nondistributable" variants);
  * throws a JettisonError UNSUPPORTED_MEDIA_TYPE for anything else.
  */
 export function compressionOf(mediaType: string): Compression {
-  switch (mediaType) {
-    case MediaType.OciLayerGzip:
-    case MediaType.DockerLayerGzip:
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip':
-    case 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
-      return 'gzip';
-    case MediaType.OciLayerZstd:
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd':
-      return 'zstd';
-    case MediaType.OciLayerTar:
-    case 'application/vnd.docker.image.rootfs.diff.tar':
-    case 'application/vnd.oci.image.layer.nondistributable.v1.tar':
-      return 'none';
-    default:
-      throw new JettisonError('UNSUPPORTED_MEDIA_TYPE', `unsupported layer media type "${mediaType}"`);
-  }
+  const c = LAYER_COMPRESSION.get(mediaType);
+  if (c === undefined) throw new JettisonError('UNSUPPORTED_MEDIA_TYPE', `unsupported layer media type "${mediaType}"`);
+  return c;
 }
 
 /** A streaming compressor. gzip output is deterministic (no name, mtime 0); level defaults to zlib's 6 / zstd's 3. */

@@ -4,16 +4,13 @@
  * half (compressing a stored layer, remembering the result) is src/store/variants.ts.
  */
 import { JettisonError } from '../errors.ts';
-import { layerMediaType, type Compression } from './compression.ts';
+import { layerCompressionOf, layerMediaType, type Compression } from './compression.ts';
 import { parseManifestOrIndex } from './manifest.ts';
 import { MediaType, type Descriptor, type Digest } from './types.ts';
 
-const OCI_NONDIST_TAR = 'application/vnd.oci.image.layer.nondistributable.v1.tar';
-const DOCKER_LAYER_TAR = 'application/vnd.docker.image.rootfs.diff.tar';
-
 /** True for the media types of uncompressed layers (OCI, OCI non-distributable, Docker). */
 export function isUncompressedLayer(mediaType: string): boolean {
-  return mediaType === MediaType.OciLayerTar || mediaType === OCI_NONDIST_TAR || mediaType === DOCKER_LAYER_TAR;
+  return layerCompressionOf(mediaType) === 'none';
 }
 
 /**
@@ -25,7 +22,9 @@ export function isUncompressedLayer(mediaType: string): boolean {
 export function compressedLayerMediaType(mediaType: string, compression: Compression): string | undefined {
   if (compression === 'none' || !isUncompressedLayer(mediaType)) return undefined;
   if (mediaType === MediaType.OciLayerTar) return layerMediaType(compression);
-  if (mediaType === OCI_NONDIST_TAR) return `${OCI_NONDIST_TAR}+${compression}`;
+  if (mediaType === MediaType.OciLayerNondistributableTar) {
+    return compression === 'gzip' ? MediaType.OciLayerNondistributableGzip : MediaType.OciLayerNondistributableZstd;
+  }
   if (compression === 'gzip') return MediaType.DockerLayerGzip;
   throw new JettisonError('UNSUPPORTED', `zstd compression needs an OCI manifest: Docker schema 2 has no zstd layer type (${mediaType})`);
 }

@@ -10,10 +10,15 @@ export const MediaType = {
   OciLayerTar: 'application/vnd.oci.image.layer.v1.tar',
   OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
   OciLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+  OciLayerNondistributableTar: 'application/vnd.oci.image.layer.nondistributable.v1.tar',
+  OciLayerNondistributableGzip: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  OciLayerNondistributableZstd: 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd',
   DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   DockerConfig: 'application/vnd.docker.container.image.v1+json',
+  DockerLayerTar: 'application/vnd.docker.image.rootfs.diff.tar',
   DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+  DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
 } as const;
 
 /** "sha256:<64 hex>" */

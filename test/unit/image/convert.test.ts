@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compressedLayerMediaType, isUncompressedLayer, replaceDescriptors } from '../../../src/image/convert.ts';
-import { parseCompression, type Compression } from '../../../src/image/compression.ts';
+import { compressionOf, parseCompression, type Compression } from '../../../src/image/compression.ts';
 import { sha256 } from '../../../src/image/digest.ts';
 import { MediaType, type Descriptor } from '../../../src/image/types.ts';
 
@@ -16,6 +16,7 @@ const cases: [string, Compression, string | undefined | RegExp][] = [
   [MediaType.OciLayerTar, 'none', undefined],
   ['application/vnd.oci.image.layer.nondistributable.v1.tar', 'gzip', 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip'],
   ['application/vnd.oci.image.layer.nondistributable.v1.tar', 'zstd', 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd'],
+  ['application/vnd.oci.image.layer.nondistributable.v1.tar', 'none', undefined],
   ['application/vnd.docker.image.rootfs.diff.tar', 'gzip', MediaType.DockerLayerGzip],
   ['application/vnd.docker.image.rootfs.diff.tar', 'zstd', /Docker schema 2 has no zstd layer type/],
   // Already compressed layers are left as they are, whatever is asked.
@@ -32,10 +33,33 @@ describe('compressedLayerMediaType', () => {
       else assert.equal(compressedLayerMediaType(from, compression), want);
     });
   }
-  test('isUncompressedLayer', () => {
-    assert.equal(isUncompressedLayer(MediaType.OciLayerTar), true);
-    assert.equal(isUncompressedLayer(MediaType.OciLayerGzip), false);
-  });
+});
+
+// The spec's strings spelled out (not the MediaType constants), so a wrong constant fails here.
+describe('layer media types: compressionOf and isUncompressedLayer', () => {
+  const table: [string, Compression | undefined][] = [
+    ['application/vnd.oci.image.layer.v1.tar', 'none'],
+    ['application/vnd.oci.image.layer.v1.tar+gzip', 'gzip'],
+    ['application/vnd.oci.image.layer.v1.tar+zstd', 'zstd'],
+    ['application/vnd.oci.image.layer.nondistributable.v1.tar', 'none'],
+    ['application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'gzip'],
+    ['application/vnd.oci.image.layer.nondistributable.v1.tar+zstd', 'zstd'],
+    ['application/vnd.docker.image.rootfs.diff.tar', 'none'],
+    ['application/vnd.docker.image.rootfs.diff.tar.gzip', 'gzip'],
+    ['application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', 'gzip'],
+    // Not layers, or layers this tool cannot read.
+    ['application/vnd.docker.image.rootfs.foreign.diff.tar', undefined],
+    ['application/vnd.oci.image.layer.v1.tar+bzip2', undefined],
+    ['application/vnd.oci.image.config.v1+json', undefined],
+    ['', undefined],
+  ];
+  for (const [mediaType, want] of table) {
+    test(`${JSON.stringify(mediaType)} → ${want ?? 'refused'}`, () => {
+      if (want === undefined) assert.throws(() => compressionOf(mediaType), /unsupported layer media type/);
+      else assert.equal(compressionOf(mediaType), want);
+      assert.equal(isUncompressedLayer(mediaType), want === 'none');
+    });
+  }
 });
 
 describe('parseCompression (BuildKit spellings)', () => {
