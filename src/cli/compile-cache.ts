@@ -12,7 +12,7 @@
  *
  * $NODE_DISABLE_COMPILE_CACHE=1 turns both off.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, createRequire, enableCompileCache } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,14 +58,44 @@ export function trustedCacheDir(dir: string): boolean {
 }
 
 /**
+ * Makes the cache directory `dir` where it is trusted (trustedCacheDir), it and each missing ancestor
+ * with mode 0700 whatever the umask: mkdir -p would make them 0775 under umask 002, and
+ * trustedCacheDir would refuse them on the next run. True when `dir` is there and trusted.
+ */
+function makeCacheDir(dir: string): boolean {
+  if (!trustedCacheDir(dir)) return false;
+  const missing: string[] = [];
+  for (let p = dir; !existsSync(p); p = dirname(p)) missing.unshift(p);
+  for (const p of missing) {
+    try {
+      mkdirSync(p, { mode: 0o700 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue; // made meanwhile: judged below
+      throw err;
+    }
+    chmodSync(p, 0o700); // a umask such as 0277 narrows what mkdir makes
+  }
+  return trustedCacheDir(dir);
+}
+
+/**
  * Turns on Node's on-disk module compile cache (compileCacheDir): later runs skip type stripping and
  * compiling of unchanged modules. Call it before the CLI is loaded. True when the cache is on.
  */
 export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NODE_DISABLE_COMPILE_CACHE !== undefined) return false; // set, even empty: Node's cache is off
   try {
     const dir = compileCacheDir(env);
-    if (!trustedCacheDir(dir)) return false;
-    const r = enableCompileCache?.(dir);
+    if (!makeCacheDir(dir)) return false;
+    // Node makes a directory of its own in `dir` (per Node version and flags) as mkdir -p does: 0700
+    // too. Nothing else runs yet, so the umask can be narrowed for this call alone.
+    const umask = process.umask(0o077);
+    let r: ReturnType<typeof enableCompileCache> | undefined;
+    try {
+      r = enableCompileCache?.(dir);
+    } finally {
+      process.umask(umask);
+    }
     return r !== undefined && (r.status === constants.compileCacheStatus.ENABLED || r.status === constants.compileCacheStatus.ALREADY_ENABLED);
   } catch {
     return false; // no cache (read-only home): just slower
@@ -142,8 +172,8 @@ export function loadBundle(file: string, key: string, env: NodeJS.ProcessEnv = p
         const data = script.createCachedData();
         const head = Buffer.alloc(4);
         head.writeUInt32BE(crc32(data));
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(tmp, Buffer.concat([head, data]));
+        if (!makeCacheDir(dir)) return;
+        writeFileSync(tmp, Buffer.concat([head, data]), { mode: 0o600 });
         renameSync(tmp, cacheFile);
         // Caches of an older bundle at the same place (another checkout's are left alone).
         for (const name of readdirSync(dir)) {

@@ -3,7 +3,8 @@
  * bin/jettison.cjs runs it (through dist/loader.cjs). Built here into a temporary package laid out as
  * the published one (bin/, dist/jettison.cjs, dist/loader.cjs) and run as real processes: each command line
  * must print what the sources print (table below), error classes keep their names, a command that
- * reads the store works, and the bin keeps (and reuses, and replaces) one code cache per command.
+ * reads the store works, and the bin keeps (and reuses, and replaces) one code cache per command,
+ * in directories it makes 0700 whatever the umask.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { bundleCli } from '../../../scripts/bundle.ts';
-import { cacheKey } from '../../../src/cli/compile-cache.ts';
+import { cacheKey, trustedCacheDir } from '../../../src/cli/compile-cache.ts';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 let pkg = '';
@@ -38,10 +39,12 @@ interface Run {
   stderr: string;
 }
 
-function run(cmd: string[], env: NodeJS.ProcessEnv = {}): Run {
+/** Runs node with `cmd`; given `umask`, under that umask (set by sh, as a login shell would). */
+function run(cmd: string[], env: NodeJS.ProcessEnv = {}, umask?: string): Run {
   // Node treats NODE_DISABLE_COMPILE_CACHE as set even when it is empty.
   const { NODE_DISABLE_COMPILE_CACHE: _off, ...inherited } = process.env;
-  const r = spawnSync(process.execPath, cmd, {
+  const [file, args] = umask === undefined ? [process.execPath, cmd] : ['sh', ['-c', `umask ${umask} && exec "$@"`, 'sh', process.execPath, ...cmd]];
+  const r = spawnSync(file, args, {
     encoding: 'utf8',
     cwd: pkg,
     env: { ...inherited, NODE_COMPILE_CACHE: cacheDir, ...env },
@@ -50,8 +53,8 @@ function run(cmd: string[], env: NodeJS.ProcessEnv = {}): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const bin = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(pkg, 'bin', 'jettison.cjs'), ...args], env);
-const sources = (args: string[], env?: NodeJS.ProcessEnv): Run => run([join(REPO, 'src', 'cli', 'main.ts'), ...args], env);
+const bin = (args: string[], env?: NodeJS.ProcessEnv, umask?: string): Run => run([join(pkg, 'bin', 'jettison.cjs'), ...args], env, umask);
+const sources = (args: string[], env?: NodeJS.ProcessEnv, umask?: string): Run => run([join(REPO, 'src', 'cli', 'main.ts'), ...args], env, umask);
 
 /** Command lines whose output and exit status the bundle must share with the sources. */
 const same: string[][] = [
@@ -157,6 +160,45 @@ test('a damaged code cache is not used: the command runs as usual and the cache 
     assert.ok(!again.equals(damaged), 'written again');
     assert.equal(again.readUInt32BE(0), crc32(again.subarray(4)), 'a whole cache, its checksum first');
   }
+});
+
+test('under umask 002 the cache is made 0700, so the next run trusts it and uses it (bin and sources)', () => {
+  // $XDG_CACHE_HOME, not $NODE_COMPILE_CACHE: with that set, Node makes the directory itself before jettison runs.
+  const xdg = join(pkg, 'xdg-umask');
+  rmSync(xdg, { recursive: true, force: true });
+  const env = { NODE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: xdg };
+  const cache = join(xdg, 'jettison', 'node-compile-cache');
+  const bundleCaches = (): Map<string, number> =>
+    new Map(readdirSafe(join(cache, 'jettison-bundle')).map((n) => [n, statSync(join(cache, 'jettison-bundle', n)).mtimeMs]));
+  const version = sources(['--version']).stdout;
+
+  const first = bin(['--version'], env, '002');
+  assert.deepEqual([first.status, first.stdout], [0, version], first.stderr);
+  const written = bundleCaches();
+  assert.equal(written.size, 1, 'the code cache is written');
+  // Every directory of the tree is 0700 (the ones jettison made and Node's own), every file 0600.
+  const modes: string[] = [];
+  const walk = (p: string): void => {
+    const st = statSync(p);
+    modes.push(`${st.isDirectory() ? 'd' : 'f'} ${(st.mode & 0o7777).toString(8)} ${p.slice(xdg.length)}`);
+    if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+  };
+  walk(xdg);
+  assert.ok(modes.length >= 5, modes.join('\n'));
+  for (const m of modes) assert.match(m, /^(d 700|f 600) /, modes.join('\n'));
+  assert.ok(trustedCacheDir(join(cache, 'jettison-bundle')));
+
+  // Trusted, so the second run loads it, and a cache V8 accepted is not written again.
+  const second = bin(['--version'], env, '002');
+  assert.deepEqual([second.status, second.stdout], [0, version], second.stderr);
+  assert.deepEqual(bundleCaches(), written);
+
+  // Node's module cache, from the sources: the second run reads what the first wrote.
+  const debug = { ...env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' };
+  assert.equal(sources(['--version'], debug, '002').status, 0);
+  const again = sources(['--version'], debug, '002');
+  assert.equal(again.status, 0);
+  assert.match(again.stderr, /retrieving transpile cache for StrippedTypeScript \S+\/src\/errors\.ts\.\.\.success/);
 });
 
 function readdirSafe(d: string): string[] {
