@@ -211,6 +211,12 @@ class DiffWalk {
   private readonly ux: XattrTree | undefined;
   /** Unchanged directories known to hold changes below them, or not. */
   private readonly changed = new Map<string, boolean>();
+  /**
+   * Directories a probe (changedBelow) listed on its way to the first change, kept for the real walk,
+   * which takes each once: comparing a directory's entries (reading files whose mtimes are ambiguous)
+   * is done once, not once per probe and again for the output.
+   */
+  private readonly listed = new Map<string, Child[]>();
   private readonly stats = new StatBatcher();
 
   constructor(lower: string, upper: string, lx: XattrTree | undefined, ux: XattrTree | undefined) {
@@ -220,7 +226,19 @@ class DiffWalk {
     this.ux = ux;
   }
 
-  private async children(rel: string): Promise<Child[]> {
+  private async children(rel: string, probing: boolean): Promise<Child[]> {
+    const kept = this.listed.get(rel);
+    if (kept) {
+      this.listed.delete(rel);
+      if (probing) this.listed.set(rel, kept);
+      return kept;
+    }
+    const children = await this.compare(rel);
+    if (probing) this.listed.set(rel, children);
+    return children;
+  }
+
+  private async compare(rel: string): Promise<Child[]> {
     const ldir = rel === '' ? this.lower : join(this.lower, rel);
     const udir = rel === '' ? this.upper : join(this.upper, rel);
     const [lnames, unames] = await Promise.all([readdir(ldir), readdir(udir)]);
@@ -256,23 +274,25 @@ class DiffWalk {
     let known = this.changed.get(rel);
     if (known === undefined) {
       known = false;
-      for await (const _ of this.items(rel)) {
+      for await (const _ of this.items(rel, true)) {
         known = true;
         break;
       }
       this.changed.set(rel, known);
+      // Nothing below an unchanged-and-clean directory is walked again: forget what the probe listed there.
+      if (!known) for (const k of this.listed.keys()) if (k === rel || k.startsWith(`${rel}/`)) this.listed.delete(k);
     }
     return known;
   }
 
-  /** The changes below `rel`, in output order. */
-  async *items(rel: string): AsyncGenerator<Item> {
+  /** The changes below `rel`, in output order (`probing`: for changedBelow, which stops at the first). */
+  async *items(rel: string, probing = false): AsyncGenerator<Item> {
     let skipped: string | undefined;
-    for (const c of await this.children(rel)) {
+    for (const c of await this.children(rel, probing)) {
       if (c.block !== undefined) {
         if (c.block === skipped) continue;
         if (c.added) yield* dirItems(this.upper, c.block, false, undefined, this.stats);
-        else yield* this.items(c.block);
+        else yield* this.items(c.block, probing);
         continue;
       }
       if (c.conditional && !(await this.changedBelow(c.item!.rel))) {
