@@ -59,8 +59,6 @@ export interface CacheRecord {
   name: string;
   step?: StepInfo;
   buildArgs: string[];
-  /** Per-file digests of contents that had them, by content label. */
-  files: Record<string, Record<string, Digest>>;
   result: CachedResult;
   /** ISO time of writing. */
   created: string;
@@ -146,8 +144,6 @@ export class BuildCache {
   /** Records a vertex's result (atomically) and remembers it as the newest build of its step. */
   async put(v: Vertex, result: CachedResult, now = new Date()): Promise<CacheRecord> {
     if (!validResult(result)) throw new JettisonError('CACHE', `invalid cache result for ${v.name}`);
-    const files: Record<string, Record<string, Digest>> = {};
-    for (const c of v.contents) if (c.files) files[c.label] = { ...c.files };
     const record: CacheRecord = {
       version: CACHE_RECORD_VERSION,
       key: v.key,
@@ -156,7 +152,6 @@ export class BuildCache {
       name: v.name,
       ...(v.step ? { step: { ...v.step } } : {}),
       buildArgs: [...v.buildArgs],
-      files,
       result,
       created: now.toISOString(),
     };
@@ -302,7 +297,10 @@ export function listingDir(storeRoot: string): string {
   return join(storeRoot, 'cache', 'listings');
 }
 
-/** Parses and verifies a record; undefined when it is not a complete, self-consistent record. */
+/**
+ * Parses and verifies a record; undefined when it is not a complete, self-consistent record. Records
+ * written by earlier versions carry a `files` field (per-file digests, no longer written): it is ignored.
+ */
 export function parseRecord(text: string): CacheRecord | undefined {
   let r: CacheRecord;
   try {
@@ -320,7 +318,7 @@ export function parseRecord(text: string): CacheRecord | undefined {
     return undefined;
   }
   if (!validResult(r.result) || typeof r.name !== 'string' || typeof r.created !== 'string') return undefined;
-  if (!Array.isArray(r.buildArgs) || !r.files || typeof r.files !== 'object') return undefined;
+  if (!Array.isArray(r.buildArgs)) return undefined;
   return r;
 }
 

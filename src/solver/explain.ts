@@ -3,8 +3,8 @@
  * component by component (op definition, each input's key, each content digest) and says what
  * changed in words a user recognises: "base image changed", "build arg VERSION changed",
  * "COPY src/ changed: file src/main.c differs". Values of build args and env vars are not shown.
- * Per-file detail comes from the records' in-memory `files`, or, for contents kept as on-disk listings,
- * from a comparison of the two listings the caller makes (cache.ts) and passes in.
+ * Per-file detail, for contents kept as on-disk listings, comes from a comparison of the two listings
+ * the caller makes (cache.ts) and passes in.
  */
 import { canonicalJSON } from './canonical.ts';
 import type { ExecOp, Op } from './ops.ts';
@@ -16,7 +16,6 @@ export interface ComparableRecord {
   op: Op;
   step?: { instruction: string };
   buildArgs: string[];
-  files: Record<string, Record<string, string>>;
 }
 
 export interface Comparison {
@@ -91,16 +90,6 @@ function describeOpChange(prev: ComparableRecord, v: Vertex): string[] {
   return changed.length > 0 ? changed.map((f) => `${after.kind} ${f} changed`) : ['definition changed'];
 }
 
-function describeFiles(before: Record<string, string>, after: Record<string, string>): string[] {
-  const out: string[] = [];
-  for (const path of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-    if (!(path in before)) out.push(`file ${path} added`);
-    else if (!(path in after)) out.push(`file ${path} removed`);
-    else if (before[path] !== after[path]) out.push(`file ${path} differs`);
-  }
-  return out;
-}
-
 /**
  * Compares an earlier record of a step with the vertex now being built. `fileChanges` (by content
  * label) gives the file-level changes of contents kept as listings.
@@ -139,12 +128,7 @@ export function compareWithRecord(prev: ComparableRecord, v: Vertex, fileChanges
     if (b === undefined) reasons.push(`${label} is new`);
     else if (a === undefined) reasons.push(`${label} is no longer read`);
     else {
-      const prevFiles = prev.files[label];
-      let changes = fileChanges?.get(label);
-      if (!changes && prevFiles && a.files) {
-        const all = describeFiles(prevFiles, a.files);
-        changes = { named: all.slice(0, MAX_FILES_NAMED), total: all.length };
-      }
+      const changes = fileChanges?.get(label);
       if (!changes || changes.total === 0) reasons.push(`${label} changed`);
       else {
         const named = changes.named.slice(0, MAX_FILES_NAMED).join(', ');

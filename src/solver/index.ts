@@ -31,7 +31,6 @@ export { validateOp } from './ops.ts';
 export {
   vertex,
   keyOf,
-  contentDigestOfFiles,
   topologicalOrder,
   KEY_VERSION,
   type Vertex,

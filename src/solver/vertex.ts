@@ -13,11 +13,9 @@
  *                }))
  *
  * `contents` are digests the caller computes of data the op reads that is not itself a vertex
- * (e.g. the files a COPY matched in the build context). A content item may carry the per-file
- * digests it was computed from (`files`); its digest is then derived from them
- * (contentDigestOfFiles) so that a cache miss can be explained file by file. Or it may name an
- * on-disk listing of the files (`listing`, see listing.ts) whose sha256 its digest is: the same
- * explanations without one entry per file in memory.
+ * (e.g. the files a COPY matched in the build context). A content item may name an on-disk listing
+ * of the files (`listing`, see listing.ts) whose sha256 its digest is, so that a cache miss can be
+ * explained file by file without one entry per file in memory. The listing's path never enters the key.
  *
  * Display metadata (name, step, build-arg names) never enters the key. Neither do secrets or
  * cache-mount contents: ops refer to both by id only (see ops.ts).
@@ -48,10 +46,7 @@ export interface StepInfo {
 export interface ContentDigest {
   /** What the data is, unique within the vertex, e.g. "COPY src/" or "context:src/". */
   label: string;
-  /** Derived from `files` when those are given. */
-  digest?: Digest;
-  /** Per-file digests (relative path → digest of whatever about the file matters: content, mode…). */
-  files?: Record<string, Digest>;
+  digest: Digest;
   /** A sorted listing file (listing.ts) whose sha256 is `digest`: per-file detail kept on disk. */
   listing?: string;
 }
@@ -77,7 +72,7 @@ export interface VertexSpec<O extends Op = Op> {
 export interface Vertex<O extends Op = Op> {
   readonly op: O;
   readonly inputs: readonly Vertex[];
-  readonly contents: readonly Readonly<ContentDigest & { digest: Digest }>[];
+  readonly contents: readonly Readonly<ContentDigest>[];
   readonly name: string;
   readonly step?: Readonly<StepInfo>;
   readonly buildArgs: readonly string[];
@@ -90,41 +85,17 @@ export interface Vertex<O extends Op = Op> {
 
 let sequence = 0;
 
-/** The digest of a per-file digest map: sha256 of its canonical JSON. */
-export function contentDigestOfFiles(files: Record<string, Digest>): Digest {
-  for (const [path, d] of Object.entries(files)) {
-    if (!isDigest(d)) throw new JettisonError('SOLVER_DEFINITION', `content file "${path}": invalid digest "${d}"`);
-  }
-  return canonicalDigest({ files });
-}
-
-function normalizeContents(contents: ContentDigest[]): (ContentDigest & { digest: Digest })[] {
+function normalizeContents(contents: ContentDigest[]): ContentDigest[] {
   const seen = new Set<string>();
   const out = contents.map((c) => {
     if (typeof c.label !== 'string' || c.label === '') throw new JettisonError('SOLVER_DEFINITION', 'content digest without a label');
     if (seen.has(c.label)) throw new JettisonError('SOLVER_DEFINITION', `duplicate content label "${c.label}"`);
     seen.add(c.label);
-    let digest = c.digest;
-    if (c.listing !== undefined) {
-      if (c.files) throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": give files or a listing, not both`);
-      if (digest === undefined || !isDigest(digest)) throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": a listing needs its digest`);
+    if (c.digest === undefined || !isDigest(c.digest)) {
+      const what = c.listing !== undefined ? 'a listing needs its digest' : 'expected a sha256 digest';
+      throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": ${what}`);
     }
-    if (c.files) {
-      const derived = contentDigestOfFiles(c.files);
-      if (digest !== undefined && digest !== derived) {
-        throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": digest does not match its files (expected ${derived})`);
-      }
-      digest = derived;
-    }
-    if (digest === undefined || !isDigest(digest)) {
-      throw new JettisonError('SOLVER_DEFINITION', `content "${c.label}": expected a sha256 digest or files`);
-    }
-    return Object.freeze({
-      label: c.label,
-      digest,
-      ...(c.files ? { files: Object.freeze({ ...c.files }) } : {}),
-      ...(c.listing !== undefined ? { listing: c.listing } : {}),
-    });
+    return Object.freeze({ label: c.label, digest: c.digest, ...(c.listing !== undefined ? { listing: c.listing } : {}) });
   });
   return out.sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
 }

@@ -5,7 +5,7 @@ import { JettisonError } from '../../../src/errors.ts';
 import { sha256 } from '../../../src/image/digest.ts';
 import { canonicalJSON } from '../../../src/solver/canonical.ts';
 import type { ExecOp, Op } from '../../../src/solver/ops.ts';
-import { contentDigestOfFiles, keyOf, topologicalOrder, vertex, type Vertex, type VertexSpec } from '../../../src/solver/vertex.ts';
+import { keyOf, topologicalOrder, vertex, type Vertex, type VertexSpec } from '../../../src/solver/vertex.ts';
 
 const platform = { architecture: 'amd64', os: 'linux' };
 const base = vertex({ op: { kind: 'image', digest: sha256('alpine'), platform }, name: 'FROM alpine' });
@@ -24,11 +24,14 @@ const exec = (over: Partial<ExecOp> = {}): ExecOp => ({
   ...over,
 });
 
+const src = { label: 'COPY src/', digest: sha256('src files') };
+const lib = { label: 'COPY lib/', digest: sha256('lib files') };
+
 function spec(over: Partial<VertexSpec> = {}): VertexSpec {
   return {
     op: exec(),
     inputs: [base, ctx],
-    contents: [{ label: 'COPY src/', files: { 'src/main.c': sha256('main'), 'src/util.c': sha256('util') } }],
+    contents: [src, lib],
     name: '[build 2/5] RUN make',
     step: { stage: 'build', index: 2, total: 5, instruction: 'RUN make' },
     buildArgs: ['VERSION'],
@@ -45,8 +48,8 @@ const cases: { name: string; spec: VertexSpec; same: boolean }[] = [
   { name: 'build-arg names (metadata)', spec: spec({ buildArgs: [] }), same: true },
   { name: 'object key order in op', spec: spec({ op: { cwd: '/src', env: ['PATH=/usr/bin', 'VERSION=1'], kind: 'exec', args: ['/bin/sh', '-c', 'make'], mounts: exec().mounts } as Op }), same: true },
   { name: 'undefined optional field', spec: spec({ op: { ...exec(), user: undefined } }), same: true },
-  { name: 'content order', spec: spec({ contents: [{ label: 'COPY src/', files: { 'src/util.c': sha256('util'), 'src/main.c': sha256('main') } }] }), same: true },
-  { name: 'content given as the digest of its files', spec: spec({ contents: [{ label: 'COPY src/', digest: contentDigestOfFiles({ 'src/main.c': sha256('main'), 'src/util.c': sha256('util') }) }] }), same: true },
+  { name: 'content order', spec: spec({ contents: [lib, src] }), same: true },
+  { name: 'a listing named with a content', spec: spec({ contents: [{ ...src, listing: '/var/tmp/listings/x' }, lib] }), same: true },
   { name: 'an equal input built separately', spec: spec({ inputs: [vertex({ op: { kind: 'image', digest: sha256('alpine'), platform } }), ctx] }), same: true },
   { name: 'command', spec: spec({ op: exec({ args: ['/bin/sh', '-c', 'make all'] }) }), same: false },
   { name: 'env value (build arg)', spec: spec({ op: exec({ env: ['PATH=/usr/bin', 'VERSION=2'] }) }), same: false },
@@ -59,10 +62,11 @@ const cases: { name: string; spec: VertexSpec; same: boolean }[] = [
   { name: 'base image', spec: spec({ inputs: [otherBase, ctx] }), same: false },
   { name: 'input order', spec: spec({ inputs: [ctx, base], op: exec() }), same: false },
   { name: 'extra input', spec: spec({ inputs: [base, ctx, otherBase] }), same: false },
-  { name: 'file content', spec: spec({ contents: [{ label: 'COPY src/', files: { 'src/main.c': sha256('main2'), 'src/util.c': sha256('util') } }] }), same: false },
-  { name: 'file added', spec: spec({ contents: [{ label: 'COPY src/', files: { 'src/main.c': sha256('main'), 'src/util.c': sha256('util'), 'src/new.c': sha256('x') } }] }), same: false },
-  { name: 'file renamed', spec: spec({ contents: [{ label: 'COPY src/', files: { 'src/main2.c': sha256('main'), 'src/util.c': sha256('util') } }] }), same: false },
-  { name: 'content label', spec: spec({ contents: [{ label: 'COPY lib/', files: { 'src/main.c': sha256('main'), 'src/util.c': sha256('util') } }] }), same: false },
+  { name: 'content digest', spec: spec({ contents: [{ ...src, digest: sha256('src files 2') }, lib] }), same: false },
+  { name: 'content added', spec: spec({ contents: [src, lib, { label: 'COPY doc/', digest: sha256('doc files') }] }), same: false },
+  { name: 'content removed', spec: spec({ contents: [src] }), same: false },
+  { name: 'content label', spec: spec({ contents: [{ ...src, label: 'COPY source/' }, lib] }), same: false },
+  { name: 'digests swapped between labels', spec: spec({ contents: [{ ...src, digest: lib.digest }, { ...lib, digest: src.digest }] }), same: false },
   { name: 'no contents', spec: spec({ contents: [] }), same: false },
   { name: 'op kind', spec: spec({ op: { kind: 'file', actions: [{ action: 'mkdir', path: '/src' }] } }), same: false },
 ];
@@ -133,11 +137,10 @@ test('definition: later mutation of the caller\'s object does not change a verte
   assert.ok(Object.isFrozen(v.op));
 });
 
-test('definition: contents digest must match its files when both are given', () => {
-  assert.throws(
-    () => vertex(spec({ contents: [{ label: 'COPY src/', digest: sha256('wrong'), files: { a: sha256('a') } }] })),
-    /does not match its files/,
-  );
+test('definition: a content needs a sha256 digest and a label of its own', () => {
+  assert.throws(() => vertex(spec({ contents: [{ label: 'COPY src/' } as never] })), /content "COPY src\/": expected a sha256 digest/);
+  assert.throws(() => vertex(spec({ contents: [{ label: 'COPY src/', digest: 'sha256:short' as never }] })), /expected a sha256 digest/);
+  assert.throws(() => vertex(spec({ contents: [{ label: '', digest: sha256('a') }] })), /without a label/);
   assert.throws(() => vertex(spec({ contents: [{ label: 'x', digest: sha256('a') }, { label: 'x', digest: sha256('b') }] })), /duplicate content label/);
 });
 
