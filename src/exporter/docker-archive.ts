@@ -15,7 +15,8 @@ import type { Writable } from 'node:stream';
 import { DigestMismatchError, JettisonError } from '../errors.ts';
 import { validateImageConfig } from '../image/config.ts';
 import { DigestCounter, digestHex } from '../image/digest.ts';
-import { compressionOf, createDecompressor, type Compression } from '../image/compression.ts';
+import { compressionOf, createDecompressor, layerMediaType } from '../image/compression.ts';
+import { diffIDOf } from '../image/layer.ts';
 import { createManifest } from '../image/manifest.ts';
 import { familiarName, familiarRepository, normalizeReference, parseReference } from '../image/reference.ts';
 import { MediaType, type Descriptor, type Digest, type ImageConfig, type Platform } from '../image/types.ts';
@@ -172,16 +173,6 @@ async function headOf(store: ContentStore, digest: Digest, n: number): Promise<B
   }
 }
 
-/** sha256 of a stored layer's uncompressed content. */
-async function diffIDOf(store: ContentStore, digest: Digest, compression: Compression): Promise<Digest> {
-  if (compression === 'none') return digest;
-  const counter = new DigestCounter();
-  await pipeline(store.open(digest), createDecompressor(compression), async (src: AsyncIterable<Buffer>) => {
-    for await (const c of src) counter.update(c);
-  });
-  return counter.digest();
-}
-
 /**
  * Builds an OCI image in the store from a manifest.json entry whose files are already ingested
  * (`fileDigest` maps an archive path to its blob). Every layer is checked against the config's
@@ -205,10 +196,10 @@ export async function resolveDockerManifest(
     if (!file) throw new JettisonError('NOT_FOUND', `manifest.json: layer ${p} is missing from the archive`);
     const magic = sniffCompression(await headOf(store, file.digest, 6));
     if (magic === 'bzip2' || magic === 'xz') throw unsupportedCompression(magic, p);
-    const diffID = await diffIDOf(store, file.digest, magic);
+    // An uncompressed layer's blob digest is its diffID: no need to read it again.
+    const diffID = magic === 'none' ? file.digest : await diffIDOf(store.open(file.digest), magic);
     if (diffID !== diffIDs[i]) throw new DigestMismatchError(`layer ${p}`, diffIDs[i], diffID);
-    const mediaType = magic === 'gzip' ? MediaType.OciLayerGzip : magic === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayerTar;
-    layers.push({ mediaType, digest: file.digest, size: file.size });
+    layers.push({ mediaType: layerMediaType(magic), digest: file.digest, size: file.size });
   }
   const configDesc: Descriptor = { mediaType: MediaType.OciConfig, digest: cfgFile.digest, size: cfgFile.size };
   const manifest = await store.putJSON(createManifest(configDesc, layers), MediaType.OciManifest);

@@ -2,11 +2,12 @@
  * Layer blobs: encodeLayer streams an uncompressed layer tar once — hashing it (the diffID),
  * compressing it (or not: an uncompressed blob's digest is its diffID), hashing the compressed bytes
  * (the blob digest) and ingesting them into a content store — and decodeLayer turns a stored blob
- * back into its tar stream by media type.
+ * back into its tar stream by media type (diffIDOf: only its hash).
  * Nothing is held in memory beyond stream buffers. createLayer and unpackLayer join these to the
  * tar codec (src/image/tar/): directory → stored blob, and stored blob → directory.
  */
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { DigestMismatchError, JettisonError } from '../errors.ts';
 import type { ContentStore } from '../store/types.ts';
 import { compressionOf, createCompressor, createDecompressor, layerMediaType, type Compression } from './compression.ts';
@@ -93,6 +94,18 @@ export function decodeLayer(stream: Readable, mediaType: string): Readable {
   const decompressor = createDecompressor(compressionOf(mediaType));
   pipeline(stream, decompressor, () => {});
   return decompressor;
+}
+
+/**
+ * A layer blob's diffID: the sha256 of `stream` decompressed with `compression` (of the stream itself
+ * for none). Reads the whole stream; rejects on corrupt compressed data or a failing stream.
+ */
+export async function diffIDOf(stream: Readable, compression: Compression): Promise<Digest> {
+  const counter = new DigestCounter();
+  await pipelineAsync(stream, createDecompressor(compression), async (src: AsyncIterable<Buffer>) => {
+    for await (const c of src) counter.update(c);
+  });
+  return counter.digest();
 }
 
 /** Writes `source` as a layer tar (see writeLayerTar) and encodes it into `store` in the same pass. */

@@ -14,13 +14,11 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DigestMismatchError } from '../errors.ts';
-import { createDecompressor, type Compression } from '../image/compression.ts';
+import type { Compression } from '../image/compression.ts';
 import { compressedLayerMediaType, replaceDescriptors } from '../image/convert.ts';
-import { DigestCounter, digestHex, isDigest } from '../image/digest.ts';
-import { encodeLayer } from '../image/layer.ts';
+import { digestHex, isDigest } from '../image/digest.ts';
+import { diffIDOf, encodeLayer } from '../image/layer.ts';
 import { parseManifestOrIndex } from '../image/manifest.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import { mkdirp, readdirIfExists, unlinkIfExists, writeFileAtomic } from '../util/fs.ts';
@@ -189,14 +187,6 @@ export async function dropStaleVariants(store: ContentStore): Promise<number> {
   return n;
 }
 
-async function hashOf(stream: Readable, compression: Compression): Promise<Digest> {
-  const counter = new DigestCounter();
-  await pipeline(stream, createDecompressor(compression), async (src: AsyncIterable<Buffer>) => {
-    for await (const c of src) counter.update(c);
-  });
-  return counter.digest();
-}
-
 /**
  * fsck's check of the variant records: each must be well formed, and where both blobs are present the
  * compressed one must decompress to the uncompressed one. Returns the problems found.
@@ -222,7 +212,7 @@ export async function checkVariants(store: ContentStore): Promise<string[]> {
       problems.push(`${where}: ${rec.digest} is ${size} bytes, the record says ${rec.size}`);
       continue;
     }
-    const got = await hashOf(store.open(rec.digest), m[2] as LayerCompression).catch((e: Error) => e);
+    const got = await diffIDOf(store.open(rec.digest), m[2] as LayerCompression).catch((e: Error) => e);
     if (got instanceof Error) problems.push(`${where}: ${rec.digest} does not decompress: ${got.message}`);
     else if (got !== source) problems.push(`${where}: ${rec.digest} decompresses to ${got}, not ${source}`);
   }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DigestMismatchError } from '../../../src/errors.ts';
-import { compressionOf, createLayer, decodeLayer, encodeLayer, unpackLayer, zstdAvailable, type Compression } from '../../../src/image/layer.ts';
+import { compressionOf, createLayer, decodeLayer, diffIDOf, encodeLayer, unpackLayer, zstdAvailable, type Compression } from '../../../src/image/layer.ts';
 import { writeLayerTar } from '../../../src/image/tar/index.ts';
 import { MediaType } from '../../../src/image/types.ts';
 import { openStore } from '../../../src/store/index.ts';
@@ -138,5 +138,54 @@ describe('decodeLayer and unpackLayer', () => {
     const gz = execFileSync('gzip', ['-c'], { input: tar });
     gz[gz.length - 6] ^= 0xff; // the CRC trailer
     await assert.rejects(unpackLayer(Readable.from([gz]), MediaType.OciLayerGzip, join(tmp, 'corrupt'), { mode: 'merge' }), /incorrect data check|unexpected end|invalid/i);
+  });
+});
+
+describe('diffIDOf', () => {
+  /** Bytes that compress well but not to nothing. */
+  const input = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7919) % 251));
+  // Blobs made by the system's tools, so the check does not rest on our own compressor.
+  const made: { compression: Compression; blob: (tar: Buffer) => Buffer }[] = [
+    { compression: 'gzip', blob: (tar) => execFileSync('gzip', ['-c'], { input: tar }) },
+    { compression: 'zstd', blob: (tar) => execFileSync('zstd', ['-cq'], { input: tar }) },
+    { compression: 'none', blob: (tar) => tar },
+  ];
+  for (const m of made) {
+    test(`${m.compression}: the sha256 of the decompressed blob`, async () => {
+      const tar = await collect(writeLayerTar({ type: 'dir', dir: tree }));
+      const blob = m.blob(tar);
+      if (m.compression !== 'none') assert.notEqual(sha(blob), sha(tar));
+      assert.equal(await diffIDOf(Readable.from([blob]), m.compression), sha(tar));
+    });
+  }
+
+  const broken: [string, () => Buffer, Compression, RegExp][] = [
+    ['gzip with a wrong CRC', () => {
+      const gz = execFileSync('gzip', ['-c'], { input: Buffer.alloc(50_000, 'a') });
+      gz[gz.length - 6] ^= 0xff;
+      return gz;
+    }, 'gzip', /incorrect data check/i],
+    ['truncated gzip', () => execFileSync('gzip', ['-c'], { input: Buffer.alloc(50_000, 'a') }).subarray(0, 20), 'gzip', /unexpected end/i],
+    ['gzip read as zstd', () => execFileSync('gzip', ['-c'], { input: Buffer.alloc(50_000, 'a') }), 'zstd', /unknown|prefix|zstd/i],
+  ];
+  for (const [what, blob, compression, err] of broken) {
+    test(`${what} rejects`, async () => {
+      await assert.rejects(diffIDOf(Readable.from([blob()]), compression), err);
+    });
+  }
+
+  test('truncated zstd: Node 24.9 decodes it without an error (nodejs/node#64592), but to another diffID', async () => {
+    const data = input(500_000);
+    const z = execFileSync('zstd', ['-cq'], { input: data });
+    assert.notEqual(await diffIDOf(Readable.from([z.subarray(0, z.length >> 1)]), 'zstd'), sha(data));
+    assert.equal(await diffIDOf(Readable.from([z]), 'zstd'), sha(data));
+  });
+
+  test('a failing stream rejects', async () => {
+    async function* failing() {
+      yield Buffer.alloc(1000);
+      throw new Error('read broke');
+    }
+    await assert.rejects(diffIDOf(Readable.from(failing()), 'none'), /read broke/);
   });
 });
