@@ -66,5 +66,5 @@ export {
   type SolverCacheOptions,
 } from './cache.ts';
 export { compareWithRecord, type Comparison, type FileChanges } from './explain.ts';
-export { ListingWriter, keepListing, diffListings, readListing, comparePaths, listingFile, MAX_LISTINGS, type ListingLine, type ListingDiff } from './listing.ts';
+export { ListingWriter, keepListing } from './listing.ts';
 export { registerCacheGcRoots } from './gc-roots.ts';
