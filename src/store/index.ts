@@ -32,8 +32,6 @@ export {
   compressLayer,
   compressLayers,
   convertImage,
-  findVariant,
-  defaultCompressJobs,
   type CompressedLayer,
   type CompressOptions,
   type ConvertOptions,

@@ -80,7 +80,7 @@ function parseRecord(text: string): VariantRecord | undefined {
  * The remembered `compression` variant of the uncompressed blob `source`, when its blob is in the
  * store with the recorded size (and then leased: prune leaves it alone while this store's work lasts).
  */
-export async function findVariant(store: ContentStore, source: Digest, compression: LayerCompression, level?: number): Promise<VariantRecord | undefined> {
+async function findVariant(store: ContentStore, source: Digest, compression: LayerCompression, level?: number): Promise<VariantRecord | undefined> {
   const rec = await readVariant(store, source, compression, level);
   if (!rec || !(await store.retain(rec.digest))) return undefined;
   return (await store.size(rec.digest)) === rec.size ? rec : undefined;
@@ -121,10 +121,8 @@ export function compressLayer(store: ContentStore, layer: Descriptor, compressio
   return p;
 }
 
-/** Runs `fn` over `items`, at most `limit` at once; the first failure is rethrown once the others settle. */
-
 /** Default number of layers compressed at once. */
-export function defaultCompressJobs(): number {
+function defaultCompressJobs(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
