@@ -102,17 +102,28 @@ export function enableModuleCache(env: NodeJS.ProcessEnv = process.env): boolean
   }
 }
 
-/** Global options that take a value (as in main.ts), skipped to find the command's name. */
-const GLOBAL_WITH_VALUE = new Set(['--root', '--insecure-registry', '--registry-mirror']);
+/** main.ts's global options: those that take a value (the next argument, or after "="), and flags. */
+const GLOBAL_WITH_VALUE = ['--root', '--insecure-registry', '--registry-mirror'];
+const GLOBAL_FLAGS = ['--debug'];
 
-/** What names a command's code cache: the command (first argument after the global options), else "other". */
-export function cacheKey(argv: string[]): string {
+/**
+ * The command `argv` runs: its first argument after the global options. Undefined when there is
+ * none or another option comes first (--help, --version, an unknown option: commander runs no
+ * command then). main.ts loads this command alone; the bin names its code cache after it.
+ */
+export function commandName(argv: string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (GLOBAL_WITH_VALUE.has(a)) i++;
-    else if (!a.startsWith('-')) return /^[a-z]{1,20}$/.test(a) ? a : 'other';
+    if (GLOBAL_WITH_VALUE.includes(a)) i++;
+    else if (!GLOBAL_FLAGS.includes(a) && !GLOBAL_WITH_VALUE.some((o) => a.startsWith(`${o}=`))) return a.startsWith('-') ? undefined : a;
   }
-  return 'other';
+  return undefined;
+}
+
+/** What names a command's code cache: commandName when it is a plain word, else "other". */
+export function cacheKey(argv: string[]): string {
+  const name = commandName(argv);
+  return name !== undefined && /^[a-z]{1,20}$/.test(name) ? name : 'other';
 }
 
 export interface LoadedBundle {

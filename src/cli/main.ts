@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { RegisterCommand } from './commands/index.ts';
 import type { CliIO, GlobalOptions } from './context.ts';
-import { enableModuleCache } from './compile-cache.ts';
+import { commandName, enableModuleCache } from './compile-cache.ts';
 
 export { compileCacheDir, enableModuleCache } from './compile-cache.ts';
 
@@ -51,26 +51,14 @@ const LAZY: Record<string, () => Promise<CommandModule>> = {
   cekit: () => import('./commands/cekit.ts'),
 };
 
-/** Global options that take a value (as the next argument or after "="). */
-const GLOBAL_WITH_VALUE = new Set(['--root', '--insecure-registry', '--registry-mirror']);
-
 /**
- * The command `argv` runs, when it can be loaded alone: the first argument after the global
- * options. Undefined for --help, --version, an unknown option before the command, `help` and
- * unknown names (those need every command registered).
+ * The command `argv` runs (commandName), when it can be loaded alone. Undefined for --help,
+ * --version, an unknown option before the command, `help` and unknown names (those need every
+ * command registered).
  */
 export function lazyCommand(argv: string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (GLOBAL_WITH_VALUE.has(a)) {
-      i++;
-      continue;
-    }
-    if (a === '--debug' || [...GLOBAL_WITH_VALUE].some((o) => a.startsWith(`${o}=`))) continue;
-    if (a.startsWith('-')) return undefined;
-    return Object.hasOwn(LAZY, a) ? a : undefined;
-  }
-  return undefined;
+  const name = commandName(argv);
+  return name !== undefined && Object.hasOwn(LAZY, name) ? name : undefined;
 }
 
 async function registerCommands(program: Command, io: CliIO, globals: () => GlobalOptions, only: string | undefined): Promise<void> {
@@ -86,6 +74,7 @@ async function registerCommands(program: Command, io: CliIO, globals: () => Glob
 export async function createProgram(io: CliIO, only?: string): Promise<Command> {
   const { Command } = await import('commander');
   const program = new Command('jettison');
+  // A global option added here goes into compile-cache.ts's lists too (commandName skips them).
   program
     .description('A daemonless container image builder for multi-stage Dockerfiles and CEKit descriptors')
     .version(VERSION, '-v, --version')

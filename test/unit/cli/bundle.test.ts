@@ -218,6 +218,10 @@ const keys: [argv: string[], key: string][] = [
   [[], 'other'],
   [['../evil/path'], 'other'],
   [['BUILD'], 'other'],
+  // An unknown option before the command: commander runs no command (main.ts loads them all).
+  [['--foo', 'build'], 'other'],
+  [['--help', 'build'], 'other'],
+  [['--root', 'build'], 'other'],
 ];
 
 for (const [argv, key] of keys) {

@@ -1,10 +1,13 @@
 /**
  * main.ts loads only the command the arguments name (startup time): which arguments allow that,
- * and that a program holding just that command prints exactly what the full program prints.
+ * that the command is found after each of the program's global options (by the one commandName
+ * that the bin's cache key uses too), and that a program holding just that command prints exactly
+ * what the full program prints.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
+import { cacheKey } from '../../../src/cli/compile-cache.ts';
 import { createProgram, lazyCommand } from '../../../src/cli/main.ts';
 import type { CliIO } from '../../../src/cli/context.ts';
 
@@ -28,6 +31,8 @@ const cases: [argv: string[], expected: string | undefined][] = [
   [['--root'], undefined],
   [['--bogus', 'build'], undefined],
   [['--root', 'build'], undefined],
+  [['--foo', 'build'], undefined],
+  [['--debug', '--root=/x', 'build', '.'], 'build'],
 ];
 
 for (const [argv, expected] of cases) {
@@ -35,6 +40,20 @@ for (const [argv, expected] of cases) {
     assert.equal(lazyCommand(argv), expected);
   });
 }
+
+test('the command is found after every global option the program has (compile-cache.ts lists them)', async () => {
+  const program = await createProgram(capture().io, 'build');
+  const globals = program.options.filter((o) => o.long !== '--version');
+  assert.ok(globals.length >= 4, globals.map((o) => o.long).join(' '));
+  for (const o of globals) {
+    const forms = o.required ? [[o.long!, 'x'], [`${o.long}=x`]] : [[o.long!]];
+    for (const form of forms) {
+      const argv = [...form, 'build', '.'];
+      assert.equal(lazyCommand(argv), 'build', JSON.stringify(argv));
+      assert.equal(cacheKey(argv), 'build', JSON.stringify(argv));
+    }
+  }
+});
 
 function capture(): { io: CliIO; out: () => string } {
   const chunks: Buffer[] = [];
