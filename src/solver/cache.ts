@@ -105,16 +105,14 @@ function stepIdentities(step: StepInfo): Digest[] {
 export class BuildCache {
   /** `<store root>/cache` */
   readonly dir: string;
+  /** listingDir(store root): where contents' per-file listings are kept. */
+  readonly listingDir: string;
   private readonly hooks: AtomicWriteHooks;
 
   constructor(storeRoot: string, options: BuildCacheOptions = {}) {
-    this.dir = join(storeRoot, 'cache');
+    this.dir = cacheDir(storeRoot);
+    this.listingDir = listingDir(storeRoot);
     this.hooks = options.hooks ?? {};
-  }
-
-  /** `<store root>/cache/listings`: where contents' per-file listings are kept (see listingDir()). */
-  get listingDir(): string {
-    return join(this.dir, 'listings');
   }
 
   private entryPath(key: Digest): string {
@@ -292,9 +290,13 @@ export class BuildCache {
   }
 }
 
+function cacheDir(storeRoot: string): string {
+  return join(storeRoot, 'cache');
+}
+
 /** Where the build cache under a store root keeps per-file listings (listing.ts's keepListing puts them there). */
 export function listingDir(storeRoot: string): string {
-  return join(storeRoot, 'cache', 'listings');
+  return join(cacheDir(storeRoot), 'listings');
 }
 
 /**

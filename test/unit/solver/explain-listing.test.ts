@@ -60,7 +60,8 @@ for (const c of cases) {
     const root = await mkdtemp(join(tmpdir(), 'jettison-explain-'));
     dirs.push(root);
     const cache = new BuildCache(root);
-    assert.equal(cache.listingDir, listingDir(root));
+    assert.equal(cache.listingDir, join(root, 'cache', 'listings'));
+    assert.equal(listingDir(root), cache.listingDir);
     const prev = await copyStep(cache.listingDir, before);
     await cache.put(prev, { layers: [] });
     const now = await copyStep(cache.listingDir, c.now);
