@@ -11,6 +11,11 @@ import { dirname, join } from 'node:path';
 
 export const TEMP_PREFIX = '.tmp-';
 
+/** A fresh temporary file name, "<TEMP_PREFIX><pid>-<random hex>" (readers skip it, sweepTemporaries removes it). */
+export function tempName(): string {
+  return `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
+}
+
 export interface AtomicWriteHooks {
   /** Called after the temporary file is durable and before it is renamed into place (crash tests). */
   beforeCommit?: (tempPath: string) => Promise<void>;
@@ -20,7 +25,7 @@ export interface AtomicWriteHooks {
 export async function writeFileAtomic(path: string, data: string | Uint8Array, hooks: AtomicWriteHooks = {}): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeAtomic(path, data, {
-    tempName: `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`,
+    tempName: tempName(),
     ...(hooks.beforeCommit ? { beforeCommit: hooks.beforeCommit } : {}),
   });
 }

@@ -11,12 +11,12 @@
  *
  * Two listings are compared by walking both in step (diffListings): memory is one line of each.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JettisonError } from '../errors.ts';
 import type { Digest } from '../image/types.ts';
-import { TEMP_PREFIX } from './atomic.ts';
+import { TEMP_PREFIX, tempName } from './atomic.ts';
 
 /** Stored listings kept per directory (newest by modification time); older ones are removed. */
 export const MAX_LISTINGS = 64;
@@ -56,10 +56,6 @@ function parseLine(line: string, file: string): ListingLine {
   const tab = line.indexOf('\t');
   if (tab < 0) throw new JettisonError('LISTING', `${file}: malformed line`);
   return { path: JSON.parse(line.slice(0, tab)) as string, rest: line.slice(tab + 1) };
-}
-
-function tempName(): string {
-  return `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
 /** Lines of a listing file (without their LF), read in chunks. */
