@@ -22,6 +22,11 @@ export interface CliIO {
   cwd: string;
 }
 
+/** commander's accumulator for a repeatable option (`.option(flags, text, collect, [])`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Thrown by a command to end with a given exit code after it has printed what it had to say. */
 export class CommandExit extends Error {
   readonly exitCode: number;

@@ -12,16 +12,12 @@
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import type { RegisterCommand } from './commands/index.ts';
-import type { CliIO, GlobalOptions } from './context.ts';
+import { collect, CommandExit, type CliIO, type GlobalOptions } from './context.ts';
 import { commandName, enableModuleCache } from './compile-cache.ts';
 
 export { compileCacheDir, enableModuleCache } from './compile-cache.ts';
 
 export const VERSION = '0.1.0';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 type CommandModule = { register: RegisterCommand };
 
@@ -103,11 +99,7 @@ export async function createProgram(io: CliIO, only?: string): Promise<Command> 
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function main(argv: string[], io: CliIO = processIO()): Promise<number> {
-  const [{ CommanderError }, { JettisonError }, { CommandExit }] = await Promise.all([
-    import('commander'),
-    import('../errors.ts'),
-    import('./context.ts'),
-  ]);
+  const [{ CommanderError }, { JettisonError }] = await Promise.all([import('commander'), import('../errors.ts')]);
   const program = await createProgram(io, lazyCommand(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -13,12 +13,7 @@ import { capYoungGeneration } from '../../build/heap.ts';
 import { parseOutput, type OutputSpec } from '../../build/outputs.ts';
 import { createDisplay, parseProgressMode, type ProgressDisplay, type ProgressEvent, type ProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
-import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
-
-/** commander's accumulator for repeatable options. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect, CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
 
 /**
  * "K=V" pairs into a record. A bare K, as docker buildx takes it: from the environment (--build-arg K,

@@ -13,8 +13,8 @@ import { cekitBuild, parseOutput, type OutputSpec } from '../../build/index.ts';
 import { ArtifactCache, generate, prepareContext, type OverrideSource } from '../../frontend/cekit/index.ts';
 import { parseProgressMode } from '../../progress/index.ts';
 import { resolveRoot } from '../../store/index.ts';
-import type { CliIO, GlobalOptions } from '../context.ts';
-import { collect, keyValues, runWithDisplay } from './build.ts';
+import { collect, type CliIO, type GlobalOptions } from '../context.ts';
+import { keyValues, runWithDisplay } from './build.ts';
 
 interface DescriptorFlags {
   descriptor: string;

@@ -6,12 +6,8 @@
 import type { Command } from 'commander';
 import { JettisonError, SourceError } from '../../errors.ts';
 import { lintDockerfile, parseDockerfile } from '../../frontend/dockerfile/index.ts';
-import { CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
+import { collect, CommandExit, type CliIO, type GlobalOptions } from '../context.ts';
 import { buildArgsFrom, readDockerfile } from './plan.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 export function register(program: Command, io: CliIO, _globals: () => GlobalOptions): void {
   program

@@ -8,11 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseDockerfile } from '../../frontend/dockerfile/index.ts';
 import { planBuild, type BuildPlan } from '../../frontend/dockerfile/stages/plan.ts';
-import type { CliIO, GlobalOptions } from '../context.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
+import { collect, type CliIO, type GlobalOptions } from '../context.ts';
 
 /** --build-arg K=V (K alone takes the value from the environment, as docker build does). */
 export function buildArgsFrom(list: string[], env: NodeJS.ProcessEnv): Record<string, string> {
