@@ -43,8 +43,8 @@ export interface CopyRequest {
   /** Absolute destination inside the target file system; a trailing `/` means a directory. */
   dest: string;
   chown?: { uid: number; gid: number };
-  /** --chmod: a fixed mode, or a change of each entry's own mode (symbolic modes). */
-  chmod?: number | ModeChange;
+  /** --chmod: the change it makes to each entry's own mode (util/chmod.ts; octal values ignore it). */
+  chmod?: ModeChange;
   parents?: boolean;
   exclude?: string[];
 }
@@ -278,7 +278,7 @@ const DIGEST_WINDOW = 16;
 function finalMode(req: CopyRequest, st: Stats): number {
   const own = st.mode & 0o7777;
   if (req.chmod === undefined) return own;
-  return typeof req.chmod === 'number' ? req.chmod : req.chmod(own, st.isDirectory());
+  return req.chmod(own, st.isDirectory());
 }
 
 /** What about one entry enters the digest (everything but its path): see copyDigest. */

@@ -15,7 +15,7 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { JettisonError } from '../errors.ts';
-import { parseChmodSpec, type ModeChange } from '../util/chmod.ts';
+import { chmodChange, type ModeChange } from '../util/chmod.ts';
 import { encodeLayer, type Compression } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar, type LayerSource } from '../image/tar/index.ts';
 import { BLOCK, checksumOk, isZeroBlock } from '../image/tar/header.ts';
@@ -285,7 +285,7 @@ export function createExecutor(deps: ExecutorDeps): (v: Vertex, ctx: ExecuteCont
   }
 
   async function runCopy(v: Vertex<FileOp>, ctx: ExecuteContext<CachedResult>, a: CopyAction, destRoot: string, chown: { uid: number; gid: number } | undefined, extraSnaps: Snapshot[]): Promise<void> {
-    const chmod = a.chmod !== undefined ? parseChmod(a.chmod) : undefined;
+    const chmod = a.chmod !== undefined ? chmodChange(a.chmod) : undefined;
     if (a.src.some(isRemote)) {
       for (const src of a.src) await addRemote(v, src, a, destRoot, chown, chmod, ctx);
       return;
@@ -448,14 +448,6 @@ export async function resolveChown(root: string, spec: string): Promise<{ uid: n
   }
   return { uid, gid };
 }
-
-/** --chmod, octal ("755") or symbolic ("u+x,go-w"): what it makes of each copied entry's mode. */
-export function parseChmod(s: string): ModeChange {
-  const change = parseChmodSpec(s);
-  if (!change) throw new StepError(`invalid chmod parameter: '${s}'. it should be octal string and between 0 and 07777`);
-  return change;
-}
-
 
 async function archiveKind(file: string): Promise<'gzip' | 'bzip2' | 'xz' | 'zstd' | 'tar' | undefined> {
   const fh = await import('node:fs/promises').then((m) => m.open(file, 'r'));

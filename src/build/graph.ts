@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JettisonError } from '../errors.ts';
-import { parseChmodSpec } from '../util/chmod.ts';
+import { chmodChange } from '../util/chmod.ts';
 import type { ContainerConfig, Descriptor, Digest, HistoryEntry, ImageConfig, Platform } from '../image/types.ts';
 import {
   lowerStage,
@@ -350,7 +350,7 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
         // COPY <<EOF /dest: each heredoc becomes a file named after it.
         for (const f of step.contents) {
           const dest = step.dest.endsWith('/') ? `${step.dest}${f.name}` : step.dest;
-          actions.push({ action: 'mkfile', path: dest, data: f.data, mode: step.chmod ? heredocMode(step.chmod) : 0o644, ...(common.chown ? { chown: common.chown } : {}) });
+          actions.push({ action: 'mkfile', path: dest, data: f.data, mode: step.chmod ? chmodChange(step.chmod)(0o644, false) : 0o644, ...(common.chown ? { chown: common.chown } : {}) });
         }
       } else {
         const remote = step.kind === 'add' ? step.sources.filter(isRemote) : [];
@@ -402,13 +402,6 @@ export async function buildGraph(input: GraphInput): Promise<BuildGraph> {
   } finally {
     await rm(emptyDir, { recursive: true, force: true });
   }
-}
-
-/** A COPY <<EOF file's mode: --chmod applied to 0644 (symbolic modes change that). */
-function heredocMode(spec: string): number {
-  const change = parseChmodSpec(spec);
-  if (!change) throw new JettisonError('BUILD', `invalid chmod parameter: '${spec}'. it should be octal string and between 0 and 07777`);
-  return change(0o644, false);
 }
 
 export function isRemote(src: string): boolean {

@@ -3,6 +3,7 @@
  * symbolic modes ("u+x", "go-w", "a=rX,u+w", "g=u"), applied to each copied entry's own mode. A clause
  * without a who (`+x`) applies to all (no umask), as `--chmod` has no umask. Pure functions.
  */
+import { JettisonError } from '../errors.ts';
 
 /** The new mode of an entry from its current permission bits (07777) and whether it is a directory. */
 export type ModeChange = (mode: number, isDir: boolean) => number;
@@ -54,4 +55,11 @@ export function parseChmodSpec(spec: string): ModeChange | undefined {
     }
     return mode & 0o7777;
   };
+}
+
+/** A --chmod value's change, or BuildKit's error for a value that is neither octal nor symbolic. */
+export function chmodChange(spec: string): ModeChange {
+  const change = parseChmodSpec(spec);
+  if (!change) throw new JettisonError('BAD_CHMOD', `invalid chmod parameter: '${spec}'. it should be octal string and between 0 and 07777`);
+  return change;
 }

@@ -10,6 +10,7 @@ import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, re
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeCopy, type CopyRequest } from '../../../src/build/copy.ts';
+import { chmodChange } from '../../../src/util/chmod.ts';
 
 const base = mkdtempSync(join(tmpdir(), 'jettison-contexts-copy-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -45,7 +46,7 @@ const metadata: { name: string; req: Partial<CopyRequest>; mode: number; expect:
   { name: 'group-writable (masked by a umask at create)', req: {}, mode: 0o664, expect: { mode: 0o664, uid: 0, gid: 0 } },
   { name: 'setuid', req: {}, mode: 0o4755, expect: { mode: 0o4755, uid: 0, gid: 0 } },
   { name: '--chown keeps setuid (mode set after the owner)', req: { chown: { uid: 1000, gid: 1000 } }, mode: 0o4755, expect: { mode: 0o4755, uid: 1000, gid: 1000 } },
-  { name: '--chmod', req: { chmod: 0o600 }, mode: 0o755, expect: { mode: 0o600, uid: 0, gid: 0 } },
+  { name: '--chmod', req: { chmod: chmodChange('600') }, mode: 0o755, expect: { mode: 0o600, uid: 0, gid: 0 } },
 ];
 
 for (const c of metadata) {

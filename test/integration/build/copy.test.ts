@@ -8,6 +8,7 @@ import { mkdtemp, mkdir, writeFile, symlink, readdir, lstat, readlink, link, rm,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyDigest, executeCopy, type CopyRequest } from '../../../src/build/copy.ts';
+import { chmodChange } from '../../../src/util/chmod.ts';
 import { PatternMatcher } from '../../../src/context/patterns.ts';
 
 type Tree = Record<string, string | { link: string } | { dir: true } | { mode: number; content: string }>;
@@ -80,7 +81,7 @@ const cases: Case[] = [
   { name: '--chown applies to files and created directories', src: { 'd/f': 'F' },
     req: { paths: ['d'], dest: '/a/b/', chown: { uid: 1000, gid: 1001 } },
     expect: ['a/ 755 1000:1001', 'a/b/ 755 1000:1001', 'a/b/f 644 1000:1001 "F"'] },
-  { name: '--chmod applies to everything copied', src: { 'd/f': 'F', 'd/s/g': 'G' }, req: { paths: ['d'], dest: '/o/', chmod: 0o750 },
+  { name: '--chmod applies to everything copied', src: { 'd/f': 'F', 'd/s/g': 'G' }, req: { paths: ['d'], dest: '/o/', chmod: chmodChange('750') },
     expect: ['o/ 755 0:0', 'o/f 750 0:0 "F"', 'o/s/ 750 0:0', 'o/s/g 750 0:0 "G"'] },
   { name: 'modes are kept without --chmod', src: { 'run.sh': { mode: 0o755, content: 'sh' } }, req: { paths: ['run.sh'], dest: '/bin/' },
     expect: ['bin/ 755 0:0', 'bin/run.sh 755 0:0 "sh"'] },
@@ -149,7 +150,7 @@ test('copyDigest: content and metadata change the digest, mtimes and host paths 
     const req = (root: string, extra: Partial<CopyRequest> = {}): CopyRequest => ({ source: { root, ownership: 'reset' }, paths: ['d'], dest: '/o/', ...extra });
     const d1 = (await copyDigest(req(a), dst)).digest;
     assert.equal((await copyDigest(req(b), dst)).digest, d1, 'another host path and mtime give the same digest');
-    assert.notEqual((await copyDigest(req(a, { chmod: 0o700 }), dst)).digest, d1, '--chmod changes it');
+    assert.notEqual((await copyDigest(req(a, { chmod: chmodChange('700') }), dst)).digest, d1, '--chmod changes it');
     assert.notEqual((await copyDigest(req(a, { chown: { uid: 1, gid: 1 } }), dst)).digest, d1, '--chown changes it');
     assert.notEqual((await copyDigest(req(a, { dest: '/p/' }), dst)).digest, d1, 'the destination changes it');
     await writeFile(join(b, 'd/g'), 'y');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { copyDigest, type CopyRequest, type FileHashCache } from '../../../src/build/copy.ts';
+import { chmodChange } from '../../../src/util/chmod.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -53,7 +54,7 @@ test('the listing: destination path, type, mode, owner, link target and content 
   ]);
   assert.equal(d.files, 4);
   assert.equal(d.bytes, 8);
-  const chowned = await copyDigest(req(ctx, ['src'], '/app/', { chown: { uid: 7, gid: 8 }, chmod: 0o600 }), dest, undefined, { listingDir: listings });
+  const chowned = await copyDigest(req(ctx, ['src'], '/app/', { chown: { uid: 7, gid: 8 }, chmod: chmodChange('600') }), dest, undefined, { listingDir: listings });
   assert.match(readFileSync(chowned.listing!, 'utf8'), /^"app\/lib"\tdir 600 7:8 "" \n/);
 });
 

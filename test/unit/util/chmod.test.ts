@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseChmodSpec } from '../../../src/util/chmod.ts';
+import { chmodChange, parseChmodSpec } from '../../../src/util/chmod.ts';
 
 const cases: { spec: string; start: number; dir?: boolean; want: number }[] = [
   { spec: '755', start: 0o600, want: 0o755 },
@@ -59,5 +59,6 @@ test('--chmod: octal and symbolic modes, the same as GNU chmod with umask 0', ()
 test('--chmod: invalid values are refused', () => {
   for (const spec of ['', '8', '07778', '17777', 'u+q', 'x+r', 'u', 'u+x,', ',u+x', 'rwx', '+ug']) {
     assert.equal(parseChmodSpec(spec), undefined, JSON.stringify(spec));
+    assert.throws(() => chmodChange(spec), { message: `invalid chmod parameter: '${spec}'. it should be octal string and between 0 and 07777` });
   }
 });
