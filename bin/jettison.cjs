@@ -31,7 +31,7 @@ if (!existsSync(bundle)) {
     const cli = loadBundle(bundle, cacheKey(argv));
     cli.exports.main(argv).then((code) => {
       done(code);
-      cli.saveCache();
+      if (code === 0) cli.saveCache();
     });
   }
 }

@@ -129,13 +129,9 @@ export function cacheKey(argv: string[]): string {
 export interface LoadedBundle {
   /** The bundle's module.exports. */
   exports: Record<string, unknown>;
-  /** Where its code cache is (or would be) kept; undefined when caching is off. */
-  cacheFile: string | undefined;
-  /** Whether a cached compilation was used. */
-  cacheUsed: boolean;
   /**
-   * Call when the command is done: writes the code compiled so far as the cache, when there was
-   * none (or V8 refused it). Never throws.
+   * Call when the command succeeded (a failed run, a mistyped flag say, ran little of its code):
+   * writes the code compiled so far as the cache, when there was none (or V8 refused it). Never throws.
    */
   saveCache(): void;
 }
@@ -174,8 +170,6 @@ export function loadBundle(file: string, key: string, env: NodeJS.ProcessEnv = p
   const cacheUsed = cachedData !== undefined && !script.cachedDataRejected;
   return {
     exports: module.exports,
-    cacheFile,
-    cacheUsed,
     saveCache() {
       if (!dir || !cacheFile || cacheUsed) return;
       const tmp = `${cacheFile}.${process.pid}.tmp`;

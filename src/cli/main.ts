@@ -15,7 +15,8 @@ import type { RegisterCommand } from './commands/index.ts';
 import { collect, CommandExit, type CliIO, type GlobalOptions } from './context.ts';
 import { commandName, enableModuleCache } from './compile-cache.ts';
 
-export { compileCacheDir, enableModuleCache } from './compile-cache.ts';
+// bin/jettison.cjs calls it from dist/cli/main.js when there is no bundle.
+export { enableModuleCache } from './compile-cache.ts';
 
 export const VERSION = '0.1.0';
 

@@ -132,6 +132,18 @@ test('the bin keeps a code cache per command, made after the command ran, and re
   assert.deepEqual([...codeCaches().keys()].map((n) => n.replace(/^[0-9a-f]{8}-[0-9a-f]{8}-/, '')).sort(), ['images.v8', 'other.v8']);
 });
 
+test('a command that fails writes no code cache; the same command done right does', () => {
+  rmSync(cacheDir, { recursive: true, force: true });
+  const root = join(pkg, 'root');
+  const mistyped = bin(['--root', root, 'images', '--no-such-flag']);
+  assert.equal(mistyped.status, 2, mistyped.stderr);
+  const failed = bin(['--root', root, 'inspect', 'nosuch:1']);
+  assert.equal(failed.status, 1, failed.stderr);
+  assert.deepEqual([...codeCaches().keys()], []);
+  assert.equal(bin(['--root', root, 'images']).status, 0);
+  assert.deepEqual([...codeCaches().keys()].map((n) => n.replace(/^[0-9a-f]{8}-[0-9a-f]{8}-/, '')), ['images.v8']);
+});
+
 test('a changed bundle gets new caches and its old ones are removed', async () => {
   rmSync(cacheDir, { recursive: true, force: true });
   assert.equal(bin(['--version']).status, 0);
