@@ -90,7 +90,7 @@ export function defineBuildOptions(cmd: Command): Command {
     .option('--pull', 'always pull base images')
     .option('--progress <mode>', 'auto, tty, plain, json or quiet', 'auto')
     .option('-q, --quiet', 'print only the image ID (same as --progress quiet)')
-    .option('-o, --output <spec>', 'type=image|oci,dest=…|docker,dest=…|local,dest=DIR|tar,dest=…|registry (repeatable); compression=gzip|zstd|uncompressed on image (storage, default uncompressed), oci and registry (default gzip)', collect, [])
+    .option('-o, --output <spec>', 'type=image|oci,dest=…|docker,dest=…|local,dest=DIR|tar,dest=…|registry (repeatable); compression=gzip|zstd|uncompressed on image (storage, default uncompressed), oci and registry (default gzip); compression-level=N on oci and registry', collect, [])
     .option('--push', 'push the image (same as -o type=registry, added to the outputs)')
     .option('--load', 'keep the image in the local store (the default; accepted for docker compatibility)')
     .option('--label <key=value>', 'set an image label (repeatable)', collect, [])
