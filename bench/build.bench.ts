@@ -24,7 +24,9 @@
  * the table on stdout. $JETTISON_BENCH_NODE_FLAGS adds node flags to every jettison process (e.g.
  * "--cpu-prof --cpu-prof-dir=DIR"); $JETTISON_BENCH_BUILD_JSON names a file for the table as JSON;
  * $JETTISON_BENCH_FROM=sources times `node src/cli/main.ts` instead of the bin;
- * $JETTISON_BENCH_SCENARIOS=ID,… (what `npm run bench -- build ID…` sets) limits the scenarios.
+ * $JETTISON_BENCH_SCENARIOS=ID,… (what `npm run bench -- build ID…` sets) limits the scenarios;
+ * $JETTISON_BENCH_WORK is where the work directory is made (default /var/tmp), e.g. a file system of
+ * its own.
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
