@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { JettisonError } from '../errors.ts';
-import { parseCompression, type Compression } from '../image/compression.ts';
+import { parseCompression, parseCompressionLevel, type Compression } from '../image/compression.ts';
 import { shortId } from '../image/digest.ts';
 import { decodeLayer } from '../image/layer.ts';
 import { applyLayerTar, writeLayerTar } from '../image/tar/index.ts';
@@ -93,13 +93,11 @@ export function outputCompression(spec: OutputSpec): Compression {
   return spec.attrs?.compression === undefined ? 'gzip' : parseCompression(spec.attrs.compression);
 }
 
-/** An output's compression-level=, when given. */
+/** An output's compression-level=, when given (checked against its compression=, default gzip). */
 function compressionLevel(spec: OutputSpec): number | undefined {
   const v = spec.attrs?.['compression-level'];
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 0 || n > 22) throw new JettisonError('USAGE', `invalid compression-level "${v}": expected a number`);
-  return n;
+  return parseCompressionLevel(v, outputCompression(spec));
 }
 
 async function toDest(dest: string, input: ExportInput, write: (out: Writable) => Promise<unknown>): Promise<void> {

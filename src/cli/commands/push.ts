@@ -5,8 +5,7 @@
  * then the tag, the pushed digest and size).
  */
 import type { Command } from 'commander';
-import { JettisonError } from '../../errors.ts';
-import { parseCompression } from '../../image/compression.ts';
+import { parseCompression, parseCompressionLevel } from '../../image/compression.ts';
 import { formatReference, parseReference } from '../../image/reference.ts';
 import { pushImage, resolveRegistryConfig } from '../../registry/index.ts';
 import { openStore, resolveRoot } from '../../store/index.ts';
@@ -24,10 +23,7 @@ export const register: RegisterCommand = (program: Command, io: CliIO, globals: 
     .option('--compression-level <n>', 'compression level for the layers this push compresses (gzip 1-9, zstd 1-19)')
     .action(async (image: string, o: { quiet: boolean; compressionFormat: string; compressionLevel?: string }) => {
       const compression = parseCompression(o.compressionFormat, '--compression-format');
-      const level = o.compressionLevel === undefined ? undefined : Number(o.compressionLevel);
-      if (level !== undefined && (!Number.isInteger(level) || level < 1 || level > (compression === 'zstd' ? 19 : 9))) {
-        throw new JettisonError('USAGE', `invalid --compression-level "${o.compressionLevel}": expected 1-${compression === 'zstd' ? 19 : 9}`);
-      }
+      const level = o.compressionLevel === undefined ? undefined : parseCompressionLevel(o.compressionLevel, compression, '--compression-level');
       const g = globals();
       const config = await resolveRegistryConfig(g, io.env);
       const store = openStore(resolveRoot({ root: g.root, cwd: io.cwd }, io.env), io.env);

@@ -2,9 +2,9 @@
  * Layer compression across `jettison build` outputs, end to end (real builds on a busybox base imported
  * into a fresh store, a real registry, GNU tar, gzip, zstd, skopeo, podman): the store keeps the build's
  * layers uncompressed; type=docker is a straight copy podman loads; type=oci compresses like BuildKit
- * (gzip by default, compression=zstd|uncompressed honoured) and reuses the store's variants; --push and
- * type=registry push compressed layers and --metadata-file reports the pushed digest; type=image,
- * compression=gzip stores gzip layers, cached ones included.
+ * (gzip by default, compression=zstd|uncompressed and compression-level= honoured) and reuses the
+ * store's variants; --push and type=registry push compressed layers and --metadata-file reports the
+ * pushed digest; type=image,compression=gzip stores gzip layers, cached ones included.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -156,6 +156,24 @@ describe('jettison build: layer compression', () => {
     assert.equal(checkLayout(again, MediaType.OciLayerGzip).digest, g.digest);
     assert.deepEqual(g.manifest.layers.map((l) => statSync(join(root, 'blobs', 'sha256', hex(l.digest))).mtimeMs), times, 'not compressed again');
     assert.equal(readdirSync(join(root, 'variants')).filter((n) => n.endsWith('.gzip')).length, 3);
+  });
+
+  test('compression-level= reaches the compressor (level 1 blobs larger than level 9 ones); a level out of range is refused and nothing is pushed', async () => {
+    const fast = join(dir, 'oci-level-1');
+    const best = join(dir, 'oci-level-9');
+    await build(['-t', 'c:1', '-o', `type=oci,dest=${fast},tar=false,compression-level=1`, '-o', `type=oci,dest=${best},tar=false,compression-level=9`]);
+    const f = checkLayout(fast, MediaType.OciLayerGzip);
+    const b = checkLayout(best, MediaType.OciLayerGzip);
+    const total = (m: Manifest) => m.layers.reduce((n, l) => n + l.size, 0);
+    assert.ok(total(f.manifest) > total(b.manifest), `${total(f.manifest)} > ${total(b.manifest)} bytes`);
+    for (const level of [1, 9]) {
+      assert.equal(readdirSync(join(root, 'variants')).filter((n) => n.endsWith(`.gzip-${level}`)).length, 3, `level ${level}: a variant of its own per layer`);
+    }
+
+    const r = await jettison(root, [], ['build', '-o', `type=registry,name=${reg.host}/out/level:1,compression=zstd,compression-level=20`, ctx]);
+    assert.equal(r.code, 1, show(r));
+    assert.match(r.stderr, /invalid compression-level "20": expected 1-19 for zstd/);
+    assert.equal((await fetch(`${reg.url}/v2/out/level/manifests/1`, { method: 'HEAD', headers: { accept: MediaType.OciManifest } })).status, 404);
   });
 
   test('--push and type=registry push compressed layers; --metadata-file names the pushed manifest', async () => {

@@ -3,7 +3,7 @@
  * docker-registry processes: the registry gets gzip blobs (zstd, or the stored tars, on request) whose
  * decompressed digests are the config's diff_ids; the image pulled back is the same image; a second push
  * reuses the remembered variants (nothing compressed, the variant blobs untouched) and one after a prune
- * compresses again; pushing by digest and the CLI's --compression-format.
+ * compresses again; pushing by digest and the CLI's --compression-format and --compression-level.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -190,7 +190,7 @@ describe('pushing uncompressed layers', () => {
     assert.equal(ok.digest, img.manifest.digest);
   });
 
-  test('jettison push --compression-format zstd|gzip|uncompressed, and a bad value', async () => {
+  test('jettison push --compression-format zstd|gzip|uncompressed and --compression-level, and bad values', async () => {
     const d = await tempDir('jettison-cli-');
     try {
       const env = { DOCKER_CONFIG: join(d.path, 'docker'), JETTISON_CONFIG: join(d.path, 'jettison.json'), JETTISON_ROOT: a.root };
@@ -208,6 +208,26 @@ describe('pushing uncompressed layers', () => {
       const bad = await runCli(['push', '--compression-format', 'lz4', `${reg2.host}/cli/raw:1`], { env });
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /invalid --compression-format "lz4": expected gzip, zstd or uncompressed/);
+
+      // --compression-level reaches the compressor: level 1 makes larger gzip blobs than the default
+      // push (level 6) did, which still decompress to the diff_ids.
+      await runCli(['tag', 'local/raw:1', `${reg2.host}/cli/level:1`], { env });
+      const fast = await runCli(['push', '-q', '--compression-level', '1', `${reg2.host}/cli/level:1`], { env });
+      assert.equal(fast.code, 0, fast.stderr);
+      const remoteFast = await remoteManifest(reg2, 'cli/level', '1');
+      assert.equal(fast.stdout, `${remoteFast.digest}\n`);
+      const dflt = (await remoteManifest(reg, 'raw/app', '1')).manifest.layers;
+      assert.ok(remoteFast.manifest.layers[0].size > dflt[0].size, `the text layer: ${remoteFast.manifest.layers[0].size} > ${dflt[0].size} bytes`);
+      for (const [i, l] of remoteFast.manifest.layers.entries()) {
+        assert.equal(l.mediaType, MediaType.OciLayerGzip);
+        assert.equal(sha256(decompress(await remoteBlob(reg2, 'cli/level', l.digest), 'gzip')), diffIDs[i]);
+      }
+      // A level out of the format's range is refused before anything is sent.
+      await runCli(['tag', 'local/raw:1', `${reg2.host}/cli/level:ultra`], { env });
+      const ultra = await runCli(['push', '--compression-format', 'zstd', '--compression-level', '20', `${reg2.host}/cli/level:ultra`], { env });
+      assert.equal(ultra.code, 1);
+      assert.match(ultra.stderr, /invalid --compression-level "20": expected 1-19 for zstd/);
+      assert.equal((await fetch(`${reg2.url}/v2/cli/level/manifests/ultra`, { method: 'HEAD', headers: { accept: MediaType.OciManifest } })).status, 404);
     } finally {
       await d.cleanup();
     }

@@ -1,9 +1,9 @@
 /**
  * Compressed variants of uncompressed layers, on a real store: a layer is compressed once (checked with
- * the system's gzip/zstd), remembered, reused without touching the blob; records that name a missing,
- * resized or unreadable blob are not trusted; a corrupt source is refused; concurrent callers share one
- * compression; convertImage rewrites manifests and indexes; prune drops variants and their records;
- * fsck catches a record that lies.
+ * the system's gzip/zstd), remembered, reused without touching the blob; the level reaches the
+ * compressor; records that name a missing, resized or unreadable blob are not trusted; a corrupt
+ * source is refused; concurrent callers share one compression; convertImage rewrites manifests and
+ * indexes; prune drops variants and their records; fsck catches a record that lies.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,6 +85,31 @@ test('zstd: the system zstd decompresses the variant to the layer', async (t) =>
   assert.ok(execFileSync('zstd', ['-dcq', s.blobPath(r.descriptor.digest)], { maxBuffer: 1 << 26 }).equals(tar));
   assert.notEqual((await compressLayer(s, layer, 'gzip')).descriptor.digest, r.descriptor.digest, 'gzip and zstd are separate variants');
 });
+
+// The level reaches the compressor: the fastest level gives a larger blob than the best, both give
+// the layer back (the system's tools), and each level is a variant of its own, apart from the default.
+const levels: { compression: 'gzip' | 'zstd'; fast: number; best: number; tool: string[] }[] = [
+  { compression: 'gzip', fast: 1, best: 9, tool: ['gzip', '-dc'] },
+  { compression: 'zstd', fast: 1, best: 19, tool: ['zstd', '-dcq'] },
+];
+for (const l of levels) {
+  test(`${l.compression} level ${l.fast} vs ${l.best}: a larger blob at ${l.fast}, both decompress to the layer`, async (t) => {
+    const s = tempStore(t);
+    const tar = layerTar(`level ${l.compression}`);
+    const layer = await storeLayer(s, tar);
+    const fast = await compressLayer(s, layer, l.compression, { level: l.fast });
+    const best = await compressLayer(s, layer, l.compression, { level: l.best });
+    const dflt = await compressLayer(s, layer, l.compression);
+    assert.ok(fast.descriptor.size > best.descriptor.size, `${fast.descriptor.size} > ${best.descriptor.size}`);
+    assert.equal(new Set([fast, best, dflt].map((r) => r.descriptor.digest)).size, 3, 'three variants');
+    for (const r of [fast, best]) {
+      assert.equal(r.reused, false);
+      assert.ok(execFileSync(l.tool[0], [...l.tool.slice(1), s.blobPath(r.descriptor.digest)], { maxBuffer: 1 << 26 }).equals(tar));
+    }
+    const hex = layer.digest.slice(7);
+    assert.deepEqual(readdirSync(variantsDir(s)).sort(), [`${hex}.${l.compression}`, `${hex}.${l.compression}-${l.best}`, `${hex}.${l.compression}-${l.fast}`].sort());
+  });
+}
 
 test('layers already compressed are returned as they are', async (t) => {
   const s = tempStore(t);
