@@ -10,8 +10,9 @@
  *                                   per step: (scope, stage, index) and (scope, stage, instruction);
  *                                   the newest STEP_HISTORY of each are kept
  *   listings/<hex>                  per-file listings (listing.ts) of contents whose digest is the
- *                                   listing's sha256, written by whoever computes the digest; the
- *                                   newest MAX_LISTINGS are kept, to explain misses file by file
+ *                                   listing's sha256, written by whoever computes the digest, to
+ *                                   explain misses file by file; trimmed when a solve ends to the
+ *                                   listings it used and the newest MAX_LISTINGS others
  *
  * No locks are needed: every file is complete when it appears, records for one key written by two
  * processes at once are equivalent (last rename wins), and readers skip pointers to missing records.
@@ -27,7 +28,7 @@ import type { Descriptor, Digest } from '../image/types.ts';
 import { sweepTemporaries, TEMP_PREFIX, writeFileAtomic, type AtomicWriteHooks } from './atomic.ts';
 import { canonicalDigest, canonicalJSON, type JsonObject } from './canonical.ts';
 import { compareWithRecord, MAX_FILES_NAMED, type FileChanges } from './explain.ts';
-import { diffListings, listingFile } from './listing.ts';
+import { diffListings, listingFile, trimListings } from './listing.ts';
 import type { Op } from './ops.ts';
 import type { SolverCache } from './solve.ts';
 import { keyOf, type KeyComponents, type StepInfo, type Vertex } from './vertex.ts';
@@ -336,7 +337,11 @@ export interface SolverCacheOptions {
   explain?: boolean;
 }
 
-/** The build cache as solve()'s cache: lookups touch the record, results are recorded, misses explained. */
+/**
+ * The build cache as solve()'s cache: lookups touch the record, results are recorded, misses
+ * explained; when the solve ends, the listing directory is trimmed (trimListings), sparing the
+ * listings of the solved graph.
+ */
 export function solverCache(cache: BuildCache, options: SolverCacheOptions = {}): SolverCache<CachedResult> {
   return {
     async lookup(v) {
@@ -349,5 +354,9 @@ export function solverCache(cache: BuildCache, options: SolverCacheOptions = {})
       await cache.put(v, result);
     },
     ...(options.explain === false ? {} : { explain: async (v: Vertex) => (await cache.explain(v)).reasons }),
+    // The listings are bounded once the solve has explained its misses, sparing every one it read.
+    async finish(vertices) {
+      await trimListings(cache.listingDir, vertices.flatMap((v) => v.contents.flatMap((c) => (c.listing !== undefined ? [c.listing] : []))));
+    },
   };
 }

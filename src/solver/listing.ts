@@ -10,15 +10,18 @@
  * content digest is the sha256 of the sorted file's bytes, so a stored listing is content-addressed.
  *
  * Two listings are compared by walking both in step (diffListings): memory is one line of each.
+ * A build keeps its listings (keepListing) while it builds its graph and reads them, with earlier
+ * builds' ones, when its solve explains misses; trimListings() bounds the directory after that.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { JettisonError } from '../errors.ts';
 import type { Digest } from '../image/types.ts';
+import { readdirIfExists } from '../util/fs.ts';
 import { TEMP_PREFIX, tempName } from './atomic.ts';
 
-/** Stored listings kept per directory (newest by modification time); older ones are removed. */
+/** Stored listings kept per directory besides those a build uses (newest by modification time): see trimListings(). */
 export const MAX_LISTINGS = 64;
 /** Bytes of lines sorted in memory at once when a listing was not written in order. */
 const RUN_BYTES = 4 << 20;
@@ -284,18 +287,30 @@ export function listingFile(dir: string, digest: Digest): string {
 
 /**
  * Moves a finished listing into `dir` under its digest (replacing an identical one, which makes it
- * the newest) and removes the oldest listings beyond MAX_LISTINGS. Returns its path.
+ * the newest) and returns its path. Nothing is removed here: the build that keeps a listing still
+ * needs it (and the earlier ones it is compared with) until its solve has explained its misses, so
+ * the directory is bounded afterwards, by trimListings().
  */
 export async function keepListing(dir: string, file: string, digest: Digest): Promise<string> {
   const target = listingFile(dir, digest);
   await rename(file, target);
-  const names = (await readdir(dir)).filter((n) => !n.startsWith(TEMP_PREFIX));
-  if (names.length > MAX_LISTINGS) {
-    const aged = await Promise.all(
-      names.map(async (n) => ({ path: join(dir, n), mtime: await stat(join(dir, n)).then((s) => s.mtimeMs, () => Infinity) })),
-    );
-    aged.sort((p, q) => q.mtime - p.mtime);
-    for (const old of aged.slice(MAX_LISTINGS)) if (old.path !== target) await rm(old.path, { force: true });
-  }
   return target;
+}
+
+/**
+ * Bounds a listing directory: keeps the listings in `inUse` (paths: those the build that just
+ * solved read) and the newest MAX_LISTINGS others by modification time, and removes the rest. At
+ * most MAX_LISTINGS + the in-use ones are left. Returns how many were removed.
+ */
+export async function trimListings(dir: string, inUse: Iterable<string>): Promise<number> {
+  const spared = new Set([...inUse].map((p) => resolve(p)));
+  const others = (await readdirIfExists(dir)).filter((n) => !n.startsWith(TEMP_PREFIX)).map((n) => resolve(dir, n)).filter((p) => !spared.has(p));
+  if (others.length <= MAX_LISTINGS) return 0;
+  // a listing removed meanwhile (by another build's trim) is left out
+  const stats = await Promise.all(others.map(async (path) => ({ path, mtime: await stat(path).then((s) => s.mtimeMs, () => undefined) })));
+  const aged = stats.filter((a): a is { path: string; mtime: number } => a.mtime !== undefined);
+  aged.sort((p, q) => q.mtime - p.mtime);
+  const old = aged.slice(MAX_LISTINGS);
+  for (const o of old) await rm(o.path, { force: true });
+  return old.length;
 }

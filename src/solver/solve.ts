@@ -58,6 +58,11 @@ export interface SolverCache<R> {
   record(vertex: Vertex, result: R): Promise<void>;
   /** Why the vertex missed (called on misses only, never with noCache). */
   explain?(vertex: Vertex): Promise<string[]>;
+  /**
+   * Called once when the solve ends (done, failed or canceled) with every vertex of the graph:
+   * housekeeping that must spare what those vertices use. A failure is reported as a warning.
+   */
+  finish?(vertices: readonly Vertex[]): Promise<void>;
 }
 
 export interface SolveOptions<R> {
@@ -424,5 +429,8 @@ export async function solve<R>(targets: readonly Vertex[], options: SolveOptions
     return report;
   } finally {
     external?.removeEventListener('abort', onExternalAbort);
+    if (cache?.finish) {
+      await cache.finish(order).catch((err: unknown) => emit({ type: 'warning', time: now(), message: `build cache: ${(err as Error).message}` }));
+    }
   }
 }

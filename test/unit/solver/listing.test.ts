@@ -1,12 +1,12 @@
 // On-disk file listings (src/solver/listing.ts): path order, sorting (in memory and in merged runs),
-// content addressing, comparison of two listings, and the bounded listing directory.
+// content addressing, comparison of two listings, and the bounded listing directory (a table).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { comparePaths, diffListings, keepListing, listingFile, ListingWriter, MAX_LISTINGS, readListing } from '../../../src/solver/listing.ts';
+import { comparePaths, diffListings, keepListing, listingFile, ListingWriter, MAX_LISTINGS, readListing, trimListings } from '../../../src/solver/listing.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -127,28 +127,67 @@ for (const c of diffCases) {
   });
 }
 
-test('keepListing: stored under its digest, replacing an identical one; only the newest MAX_LISTINGS stay', async () => {
+test('keepListing: stored under its digest, replacing an identical one (which becomes the newest); it removes nothing', async () => {
   const dir = await tempDir();
   const keep = async (i: number) => {
     const r = await write(dir, [[`f${i}`, String(i)]]);
-    return { ...r, path: await keepListing(dir, r.file, r.digest as `sha256:${string}`) };
+    return { ...r, path: await keepListing(dir, r.file, r.digest) };
   };
   const first = await keep(0);
-  assert.equal(first.path, listingFile(dir, first.digest as `sha256:${string}`));
+  assert.equal(first.path, listingFile(dir, first.digest));
   assert.equal(await readFile(first.path, 'utf8'), first.text);
-  await utimes(first.path, 1000, 1000); // the oldest
+  await utimes(first.path, 1000, 1000);
   const again = await keep(0);
   assert.equal(again.path, first.path, 'the same content, the same file');
-  await utimes(first.path, 1000, 1000);
-  const kept = [first.path];
-  for (let i = 1; i <= MAX_LISTINGS; i++) {
-    const r = await keep(i);
-    await utimes(r.path, 2000 + i, 2000 + i);
-    kept.push(r.path);
-  }
-  const left = (await readdir(dir)).map((n) => join(dir, n)).sort();
-  assert.equal(left.length, MAX_LISTINGS);
-  assert.deepEqual(left, kept.slice(1).sort(), 'the oldest one went');
+  assert.ok((await stat(first.path)).mtimeMs > 1000 * 1000, 'the newest again');
+  for (let i = 1; i <= MAX_LISTINGS + 6; i++) await keep(i);
+  assert.equal((await readdir(dir)).length, MAX_LISTINGS + 7);
+});
+
+/**
+ * trimListings: `old` listings no solve uses (mtimes 1, 2, … : the first is the oldest) and `used`
+ * listings the solve read, `usedOldest` of them older than every other one. What is left: every used
+ * one and the newest MAX_LISTINGS of the rest.
+ */
+const trimCases: { name: string; old: number; used: number; usedOldest?: number; removed: number }[] = [
+  { name: 'nothing to trim', old: 10, used: 0, removed: 0 },
+  { name: 'exactly the cap', old: MAX_LISTINGS, used: 0, removed: 0 },
+  { name: 'beyond the cap: the oldest go', old: MAX_LISTINGS + 5, used: 0, removed: 5 },
+  { name: 'a build using more than the cap keeps them all', old: 0, used: MAX_LISTINGS + 6, removed: 0 },
+  { name: 'used ones do not count toward the cap', old: MAX_LISTINGS, used: MAX_LISTINGS + 6, removed: 0 },
+  { name: 'old ones beyond the cap go, used ones stay', old: MAX_LISTINGS + 16, used: MAX_LISTINGS + 6, removed: 16 },
+  { name: 'used ones stay even when they are the oldest', old: MAX_LISTINGS + 3, used: 4, usedOldest: 4, removed: 3 },
+];
+
+for (const c of trimCases) {
+  test(`trimListings: ${c.name}`, async () => {
+    const dir = await tempDir();
+    const make = async (name: string, mtime: number) => {
+      const r = await write(dir, [[name, name]]);
+      const path = await keepListing(dir, r.file, r.digest);
+      await utimes(path, mtime, mtime);
+      return path;
+    };
+    const usedOldest = c.usedOldest ?? 0;
+    const used: string[] = [];
+    for (let i = 0; i < usedOldest; i++) used.push(await make(`used${i}`, 1 + i));
+    const old: string[] = [];
+    for (let i = 0; i < c.old; i++) old.push(await make(`old${i}`, 1000 + i));
+    for (let i = usedOldest; i < c.used; i++) used.push(await make(`used${i}`, 5000 + i));
+    const temp = join(dir, '.tmp-1-abc');
+    await writeFile(temp, 'being written');
+    await utimes(temp, 0, 0);
+    assert.equal(await trimListings(dir, used), c.removed);
+    const left = new Set((await readdir(dir)).map((n) => join(dir, n)));
+    for (const u of used) assert.ok(left.has(u), `used ${u} kept`);
+    for (const [i, o] of old.entries()) assert.equal(left.has(o), i >= c.removed, `old listing ${i}`);
+    assert.ok(left.has(temp), 'a temporary file is not a listing');
+    assert.equal(left.size, used.length + old.length - c.removed + 1);
+  });
+}
+
+test('trimListings: a directory that does not exist has nothing to trim', async () => {
+  assert.equal(await trimListings(join(await tempDir(), 'none'), []), 0);
 });
 
 test('a truncated listing is an error, not a shorter listing', async () => {

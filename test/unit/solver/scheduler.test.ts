@@ -352,3 +352,35 @@ test('reportCachedChain: a cached chain is reported whole, inputs first, with ev
   assert.deepEqual(h3.started.sort(), ['FROM base', 'a', 'b']);
   assert.equal(r3.cached.length, 0);
 });
+
+test('cache.finish: called once when the solve ends (done, failed, canceled) with every vertex; its failure is a warning', async () => {
+  const a = img('a');
+  const b = run('b', [a]);
+  const c = run('c', [a]);
+  const top = run('top', [b, c]);
+  const outcomes: { name: string; setup(h: Harness): void; signal?: AbortSignal; fails: boolean }[] = [
+    { name: 'done', setup: (h) => h.auto.add('*'), fails: false },
+    { name: 'failed', setup: (h) => (h.auto.add('*'), h.failing.add('b')), fails: true },
+    { name: 'canceled', setup: () => undefined, signal: AbortSignal.abort(), fails: true },
+  ];
+  for (const o of outcomes) {
+    const h = new Harness();
+    o.setup(h);
+    const finished: string[][] = [];
+    const cache: SolverCache<string> = {
+      lookup: async () => undefined,
+      record: async () => undefined,
+      finish: async (vertices) => void finished.push(vertices.map((v) => v.name)),
+    };
+    const p = solve([top], { execute: h.execute, cache, ...(o.signal ? { signal: o.signal } : {}) });
+    if (o.fails) await assert.rejects(p, SolveFailure, o.name);
+    else await p;
+    assert.deepEqual(finished.map((names) => [...names].sort()), [['FROM a', 'b', 'c', 'top']], o.name);
+  }
+  const h = new Harness();
+  h.auto.add('*');
+  const events: SolverEvent[] = [];
+  const broken: SolverCache<string> = { lookup: async () => undefined, record: async () => undefined, finish: async () => Promise.reject(new Error('EACCES: permission denied')) };
+  await solve([top], { execute: h.execute, cache: broken, onEvent: (e) => events.push(e) });
+  assert.deepEqual(events.filter((e) => e.type === 'warning').map((e) => e.type === 'warning' && e.message), ['build cache: EACCES: permission denied']);
+});
