@@ -47,11 +47,6 @@ function split(path: string): [dir: string, name: string] {
   return [path.slice(0, slash), path.slice(slash + 1)];
 }
 
-/** A cheap shape check: get() only ever returns the entry's last 64 characters after a full stamp match. */
-function validEntry(e: unknown): e is Entry {
-  return typeof e === 'string' && e.length > 72;
-}
-
 export class ContextHashCache implements FileHashCache {
   private readonly root: string;
   /** Loaded (or loading) directories, least recently used first. */
@@ -85,7 +80,8 @@ export class ContextHashCache implements FileHashCache {
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as { dir?: unknown; entries?: Record<string, unknown> };
       if (parsed.dir === dir && parsed.entries && typeof parsed.entries === 'object') {
-        for (const [name, e] of Object.entries(parsed.entries)) if (validEntry(e)) entries.set(name, e);
+        // get() checks an entry's stamp and length; anything but a string is dropped here
+        for (const [name, e] of Object.entries(parsed.entries)) if (typeof e === 'string') entries.set(name, e);
       }
     } catch {
       // no entries yet, or unreadable: start afresh

@@ -103,26 +103,43 @@ test('many directories: each is kept in its own file, written back when dropped 
   for (const f of files.slice(1)) assert.equal(await reopened.get(f, lstatSync(f)), D, f);
 });
 
-test('a damaged directory file is a miss, and is rewritten', async () => {
-  const { store, ctx } = await setup();
-  const f = join(ctx, 'f');
-  writeFileSync(f, 'x');
-  const c1 = await ContextHashCache.open(store, ctx);
-  await c1.set(f, lstatSync(f), D);
-  await c1.save();
-  const cacheDir = join(store, 'context-hashes');
-  const ctxDir = join(cacheDir, readdirSync(cacheDir)[0]);
-  const shard = join(ctxDir, readdirSync(ctxDir)[0]);
-  for (const damage of ['{"dir":', '{"dir":"/elsewhere","entries":{"f":"1 2 3 4 ' + D + '"}}', JSON.stringify({ dir: ctx, entries: { f: 'short' } })]) {
-    writeFileSync(shard, damage);
+/** What a stamp is in the cache (as hash-cache.ts writes it): "ino size mtime ctime ". */
+const stampOf = (f: string) => {
+  const st = lstatSync(f);
+  return `${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs} `;
+};
+
+/**
+ * A damaged directory file: each case is rejected by one check only (named), everything else about
+ * it would let the cached digest E through.
+ */
+const damages: { name: string; check: string; content(ctx: string, f: string): string }[] = [
+  { name: 'truncated JSON', check: "load()'s catch", content: () => '{"dir":' },
+  { name: 'the file of another directory', check: 'parsed.dir === dir', content: (_ctx, f) => JSON.stringify({ dir: '/elsewhere', entries: { f: stampOf(f) + E } }) },
+  { name: 'an entry that is not a string', check: "load()'s typeof check", content: (ctx, f) => JSON.stringify({ dir: ctx, entries: { f: { length: stampOf(f).length + 64 } } }) },
+  { name: 'a digest of the wrong length', check: "get()'s length check", content: (ctx, f) => JSON.stringify({ dir: ctx, entries: { f: stampOf(f) + E.slice(0, 40) } }) },
+];
+
+for (const d of damages) {
+  test(`a damaged directory file is a miss, and is rewritten: ${d.name} (${d.check})`, async () => {
+    const { store, ctx } = await setup();
+    const f = join(ctx, 'f');
+    writeFileSync(f, 'x');
+    const c1 = await ContextHashCache.open(store, ctx);
+    await c1.set(f, lstatSync(f), D);
+    await c1.save();
+    const cacheDir = join(store, 'context-hashes');
+    const ctxDir = join(cacheDir, readdirSync(cacheDir)[0]);
+    const shard = join(ctxDir, readdirSync(ctxDir)[0]);
+    writeFileSync(shard, d.content(ctx, f));
     const c = await ContextHashCache.open(store, ctx);
-    assert.equal(await c.get(f, lstatSync(f)), undefined, damage);
+    assert.equal(await c.get(f, lstatSync(f)), undefined);
     await c.set(f, lstatSync(f), D);
     await c.save();
     assert.equal(JSON.parse(readFileSync(shard, 'utf8')).dir, ctx);
     assert.equal(await (await ContextHashCache.open(store, ctx)).get(f, lstatSync(f)), D);
-  }
-});
+  });
+}
 
 test('the single-file cache of earlier versions is removed on open', async () => {
   const { store, ctx } = await setup();
