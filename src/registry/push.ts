@@ -7,7 +7,9 @@
  * skip what the repository has, a cross-repository mount when the blob is known to be in another
  * repository of the same registry (remembered from pulls and pushes, or the caller's `mountFrom`),
  * else an upload (POST, then one PUT or PATCH chunks and a PUT), restarted from scratch on a
- * retryable failure; up to `concurrency` layers are compressed and uploaded at once. Then the
+ * retryable failure; up to `concurrency` layers are compressed and uploaded at once. Before any of
+ * that the whole image is checked: every manifest and blob in the store, no zstd for a Docker
+ * manifest, and no compressing for a push by digest (it would change the digest). Then the
  * manifest (for an index: each child manifest by digest, then the index) with its own media type as
  * Content-Type; the digest the registry reports must match.
  */
@@ -15,11 +17,11 @@ import { DigestMismatchError, JettisonError, RegistryError } from '../errors.ts'
 import type { Compression } from '../image/compression.ts';
 import { compressedLayerMediaType, replaceDescriptors } from '../image/convert.ts';
 import { sha256 } from '../image/digest.ts';
-import { parseManifestOrIndex } from '../image/manifest.ts';
+import { parseManifestOrIndex, type ParsedContent } from '../image/manifest.ts';
 import { formatReference, normalizeReference, parseReference, type ImageReference } from '../image/reference.ts';
 import type { Descriptor, Digest } from '../image/types.ts';
 import type { ContentStore } from '../store/types.ts';
-import { compressLayer } from '../store/variants.ts';
+import { compressLayer, type LayerCompression } from '../store/variants.ts';
 import { repositoryScope } from './auth.ts';
 import { RegistryClient, serverDetail } from './client.ts';
 import { registryEndpoint, registryHostOf, resolveRegistryConfig } from './config.ts';
@@ -187,12 +189,49 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
   };
 
   /** A stored layer as it goes up: compressed (a remembered variant, or made now) when it is uncompressed. */
-  const layerToSend = async (d: Descriptor): Promise<Descriptor> => {
-    if (compressedLayerMediaType(d.mediaType, compression) === undefined || compression === 'none') return d;
+  const layerToSend = async (d: Descriptor, c: LayerCompression): Promise<Descriptor> => {
+    if (compressedLayerMediaType(d.mediaType, c) === undefined) return d;
     onProgress?.({ id: d.digest, action: 'compressing', current: 0, total: d.size, kind: 'layer' });
-    const r = await compressLayer(store, d, compression, opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {});
+    const r = await compressLayer(store, d, c, opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {});
     if (!r.reused) compressed++;
     return r.descriptor;
+  };
+
+  /** The manifests and indexes of the image, read (and checked against their digests) once. */
+  const documents = new Map<Digest, { bytes: Buffer; parsed: ParsedContent }>();
+  const readDocument = async (desc: Descriptor): Promise<{ bytes: Buffer; parsed: ParsedContent }> => {
+    let doc = documents.get(desc.digest);
+    if (!doc) {
+      const bytes = await store.readBytes(desc.digest);
+      if (sha256(bytes) !== desc.digest) throw new DigestMismatchError(`local manifest ${desc.digest}`, desc.digest, sha256(bytes));
+      doc = { bytes, parsed: parseManifestOrIndex(bytes, desc.mediaType, desc.digest) };
+      documents.set(desc.digest, doc);
+    }
+    return doc;
+  };
+
+  /**
+   * Walks the whole image before anything is compressed or sent: fails when a manifest or blob is not
+   * in the store, or zstd is asked of a Docker schema 2 manifest (it has no zstd layer type). Returns
+   * true when some layer will be compressed, i.e. the manifests pushed will not be the local ones.
+   */
+  const check = async (desc: Descriptor): Promise<boolean> => {
+    const { parsed } = await readDocument(desc);
+    let compresses = false;
+    if (parsed.kind === 'index') {
+      for (const child of parsed.index.manifests) {
+        if (!(await store.has(child.digest))) {
+          throw new JettisonError('NOT_FOUND', `${name}: manifest ${child.digest} of index ${desc.digest} is not in the local store`);
+        }
+        if (await check(child)) compresses = true;
+      }
+      return compresses;
+    }
+    for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) {
+      if (!(await store.has(d.digest))) throw new JettisonError('NOT_FOUND', `${name}: blob ${d.digest} is not in the local store`);
+    }
+    for (const l of parsed.manifest.layers) if (compressedLayerMediaType(l.mediaType, compression) !== undefined) compresses = true;
+    return compresses;
   };
 
   /**
@@ -200,45 +239,25 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
    * descriptor of what was pushed (verified against the digest the registry reports).
    */
   const pushManifest = async (desc: Descriptor, tag: string | undefined): Promise<Descriptor> => {
-    const bytes = await store.readBytes(desc.digest);
-    if (sha256(bytes) !== desc.digest) throw new DigestMismatchError(`local manifest ${desc.digest}`, desc.digest, sha256(bytes));
-    const parsed = parseManifestOrIndex(bytes, desc.mediaType, desc.digest);
+    const { bytes, parsed } = await readDocument(desc);
     const replace = new Map<Digest, Descriptor>();
     if (parsed.kind === 'index') {
-      const children = parsed.index.manifests;
-      for (const child of children) {
-        if (!(await store.has(child.digest))) {
-          throw new JettisonError('NOT_FOUND', `${name}: manifest ${child.digest} of index ${desc.digest} is not in the local store`);
-        }
-      }
       // Children one after another (their blobs in parallel), so concurrency stays bounded.
-      for (const child of children) replace.set(child.digest, await pushManifest(child, undefined));
+      for (const child of parsed.index.manifests) replace.set(child.digest, await pushManifest(child, undefined));
     } else {
       const blobs: { d: Descriptor; kind: 'config' | 'layer' }[] = [
         { d: parsed.manifest.config, kind: 'config' },
         ...parsed.manifest.layers.map((d) => ({ d, kind: 'layer' as const })),
       ];
-      // Fail before any work when the image is incomplete, and before compressing anything when zstd
-      // is asked for a Docker schema 2 manifest (it has no zstd layer type).
-      for (const { d, kind } of blobs) {
-        if (!(await store.has(d.digest))) throw new JettisonError('NOT_FOUND', `${name}: blob ${d.digest} is not in the local store`);
-        if (kind === 'layer') compressedLayerMediaType(d.mediaType, compression);
-        onProgress?.({ id: d.digest, action: 'waiting', current: 0, total: d.size, kind });
-      }
+      for (const { d, kind } of blobs) onProgress?.({ id: d.digest, action: 'waiting', current: 0, total: d.size, kind });
       await mapLimit(blobs, opts.concurrency ?? 4, async ({ d, kind }) => {
-        const send = kind === 'layer' ? await layerToSend(d) : d;
+        const send = kind === 'layer' && compression !== 'none' ? await layerToSend(d, compression) : d;
         if (send !== d) replace.set(d.digest, send);
         await ensureBlob(send, kind, d.digest);
       });
     }
     const out = replaceDescriptors(bytes, desc.mediaType, replace) ?? bytes;
     const pushed: Descriptor = { ...desc, digest: out === bytes ? desc.digest : sha256(out), size: out.length };
-    if (ref.digest !== undefined && desc === target && pushed.digest !== ref.digest) {
-      throw new JettisonError(
-        'DIGEST_MISMATCH',
-        `${name}: compressing the image's uncompressed layers gives manifest ${pushed.digest}: push it by tag, or uncompressed to keep ${target.digest}`,
-      );
-    }
     const docType = (JSON.parse(out.toString('utf8')) as { mediaType?: unknown }).mediaType;
     const mediaType = typeof docType === 'string' && docType ? docType : desc.mediaType;
     const reported = await client.putManifest(repo, tag ?? pushed.digest, out, mediaType, `failed to push ${name}`);
@@ -248,6 +267,13 @@ export async function pushImage(reference: string | ImageReference, opts: PushOp
 
   let pushed: Descriptor;
   try {
+    // A push by digest must leave the manifest as it is: decided here, before any layer is compressed or any blob sent.
+    if ((await check(target)) && ref.digest !== undefined) {
+      throw new JettisonError(
+        'DIGEST_MISMATCH',
+        `${name}: the image has uncompressed layers and compressing them (${compression}) changes its digest: push it by tag, or uncompressed to keep ${target.digest}`,
+      );
+    }
     pushed = await pushManifest(target, ref.tag);
   } catch (err) {
     throw pushError(err, name);

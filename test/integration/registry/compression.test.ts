@@ -3,7 +3,8 @@
  * docker-registry processes: the registry gets gzip blobs (zstd, or the stored tars, on request) whose
  * decompressed digests are the config's diff_ids; the image pulled back is the same image; a second push
  * reuses the remembered variants (nothing compressed, the variant blobs untouched) and one after a prune
- * compresses again; pushing by digest and the CLI's --compression-format and --compression-level.
+ * compresses again; pushing by digest (a manifest or an index) is refused, before anything is sent,
+ * when compressing would change the digest; the CLI's --compression-format and --compression-level.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createIndex } from '../../../src/image/manifest.ts';
 import { MediaType, type Descriptor } from '../../../src/image/types.ts';
 import { pullImage, pushImage, resolveRegistryConfig, type RegistryConfig, type TransferEvent } from '../../../src/registry/index.ts';
 import { openStore, prune, type LocalStore } from '../../../src/store/index.ts';
@@ -179,15 +181,51 @@ describe('pushing uncompressed layers', () => {
     assert.ok(remote.manifest.layers.every((l) => l.mediaType === MediaType.OciLayerTar));
   });
 
-  test('pushing by digest: refused when compressing would change the digest, fine uncompressed', async () => {
+  /** HTTP status of a HEAD for a blob of `repo` on `registry` (404: the repository has no such blob). */
+  const blobStatus = async (registry: TestRegistry, repo: string, digest: string) =>
+    (await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`, { method: 'HEAD' })).status;
+
+  test('pushing by digest: refused when compressing would change the digest, before anything is compressed or sent; fine uncompressed', async () => {
+    assert.ok(gzipPush, 'needs the first push (its gzip blobs are the ones a by-digest push would send)');
+    const gzipLayers = (await remoteManifest(reg, 'raw/app', '1')).manifest.layers.map((l) => l.digest);
+    const events: TransferEvent[] = [];
     const ref = `${reg.host}/raw/bydigest@${img.manifest.digest}`;
-    await assert.rejects(pushImage(ref, { store: a.store, source: 'local/raw:1', config, ...FAST }), (err: Error & { code?: string }) => {
+    await assert.rejects(pushImage(ref, { store: a.store, source: 'local/raw:1', config, onProgress: (e) => events.push(e), ...FAST }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'DIGEST_MISMATCH');
-      assert.match(err.message, /compressing the image's uncompressed layers gives manifest sha256:[a-f0-9]{64}: push it by tag, or uncompressed to keep sha256:/);
+      assert.match(err.message, /the image has uncompressed layers and compressing them \(gzip\) changes its digest: push it by tag, or uncompressed to keep sha256:[a-f0-9]{64}$/);
       return true;
     });
+    assert.deepEqual(events, [], 'nothing compressed, nothing sent');
+    for (const d of [img.config.digest, ...img.layers.map((l) => l.digest), ...gzipLayers]) {
+      assert.equal(await blobStatus(reg, 'raw/bydigest', d), 404, `${d} was not uploaded`);
+    }
     const ok = await pushImage(ref, { store: a.store, source: 'local/raw:1', config, compression: 'none', ...FAST });
     assert.equal(ok.digest, img.manifest.digest);
+    assert.equal(await blobStatus(reg, 'raw/bydigest', img.config.digest), 200, 'the check above can see an uploaded blob');
+  });
+
+  test('pushing an index by digest: refused before its first child (already compressed) is sent, when a later child needs compressing', async () => {
+    const gz = await makeImage(a.store, 'local/gz:1', [{ 'etc/gz': 'stored gzip\n'.repeat(100) }], 'gzip');
+    const index = await a.store.putJSON(
+      createIndex([
+        { ...gz.manifest, platform: { os: 'linux', architecture: 'arm64' } },
+        { ...img.manifest, platform: { os: 'linux', architecture: 'amd64' } },
+      ]),
+      MediaType.OciIndex,
+    );
+    const events: TransferEvent[] = [];
+    await assert.rejects(
+      pushImage(`${reg.host}/raw/index@${index.digest}`, { store: a.store, target: index, config, onProgress: (e) => events.push(e), ...FAST }),
+      (err: Error & { code?: string }) => err.code === 'DIGEST_MISMATCH',
+    );
+    assert.deepEqual(events, []);
+    for (const d of [gz.config.digest, ...gz.layers.map((l) => l.digest), img.config.digest]) {
+      assert.equal(await blobStatus(reg, 'raw/index', d), 404, `${d} was not uploaded`);
+    }
+    // Uncompressed, nothing changes: the index goes up under its own digest.
+    const ok = await pushImage(`${reg.host}/raw/index@${index.digest}`, { store: a.store, target: index, config, compression: 'none', ...FAST });
+    assert.equal(ok.digest, index.digest);
+    assert.equal(await blobStatus(reg, 'raw/index', gz.layers[0].digest), 200);
   });
 
   test('jettison push --compression-format zstd|gzip|uncompressed and --compression-level, and bad values', async () => {
